@@ -1,0 +1,235 @@
+/**
+ * Run a handler as the Lambda runtime of this process.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Handler, LambdaRuntime } from "effect-lambda-runtime"
+ *
+ * export const handler = Handler.effect((event) => Effect.succeed(event))
+ *
+ * if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)
+ * ```
+ *
+ * What `runMain` does:
+ * 1. reads the settings from the environment (a missing or malformed `AWS_LAMBDA_RUNTIME_API` is printed
+ *    as a clear init error, exit code 1);
+ * 2. builds the handler's Layer once (a failure is posted to `/runtime/init/error`, exit code 1);
+ * 3. serves invocations until the Runtime API breaks (exit code 1) or SIGTERM/SIGINT (finalizers run,
+ *    Layer releases included, bounded by `EFFECT_LAMBDA_SHUTDOWN_TIMEOUT_MS`, default 500; exit code 0);
+ * 4. an exception thrown or a promise rejected outside any Effect is reported for the invocation in flight
+ *    (or as an init error before the first invocation), then the process exits (129 / 128), as Lambda's
+ *    Node.js runtime does.
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
+import * as FileSystem from "node:fs"
+import * as Url from "node:url"
+import type * as Handler from "./handler/Handler.js"
+import * as LambdaLogger from "./layers/LambdaLogger.js"
+import * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
+import * as ResponseSink from "./services/ResponseSink.js"
+import * as RuntimeApi from "./services/RuntimeApi.js"
+import * as RuntimeConfig from "./services/RuntimeConfig.js"
+import * as RuntimeLoop from "./services/RuntimeLoop.js"
+import * as ErrorReport from "./streaming/ErrorReport.js"
+
+/**
+ * The runtime's own services on the live transport, from the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  RuntimeLoop.RuntimeLoop | ResponseSink.ResponseSink | RuntimeApi.RuntimeApi | RuntimeConfig.RuntimeConfig,
+  RuntimeConfig.RuntimeConfigError
+> = RuntimeLoop.layer.pipe(
+  Layer.provideMerge(ResponseSink.layer),
+  Layer.provideMerge(NodeRuntimeApi.layerConfig),
+  Layer.provideMerge(RuntimeConfig.layer)
+)
+
+/**
+ * The handler's Layer failed to build. It has been logged and posted to `/runtime/init/error`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InitError extends Data.TaggedError("InitError")<{ readonly report: ErrorReport.ErrorReport }> {
+  override get message(): string {
+    return `init failed: ${this.report.errorType}: ${this.report.errorMessage}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<R, E> {
+  /** What the handler needs, built once before the first invocation. */
+  readonly layer?: Layer.Layer<R, E>
+}
+
+const shutdownBudgetMs = (): number => {
+  const raw = Number(process.env.EFFECT_LAMBDA_SHUTDOWN_TIMEOUT_MS)
+  return Number.isFinite(raw) && raw >= 0 ? raw : 500
+}
+
+/**
+ * Whether the module owning `meta` is the process's entry point (`node file.js`, `tsx file.ts`, a bundle).
+ * Lets one file both export its handler (for tests) and run it.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isMain = (meta: { readonly url: string }): boolean => {
+  const entry = process.argv[1]
+  if (entry === undefined) return false
+  try {
+    const self = FileSystem.realpathSync(Url.fileURLToPath(meta.url))
+    return self === FileSystem.realpathSync(entry)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The whole runtime as one Effect: init, serve, shut down. Fails with the reason it stopped.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const program = <E, R, LE>(
+  handler: Handler.Handler<E, R>,
+  options?: Options<R, LE>
+): Effect.Effect<never, unknown, RuntimeLoop.RuntimeLoop | RuntimeApi.RuntimeApi> =>
+  Effect.gen(function* () {
+    const api = yield* RuntimeApi.RuntimeApi
+    const loop = yield* RuntimeLoop.RuntimeLoop
+    const userScope = yield* Scope.make()
+    const budget = shutdownBudgetMs()
+    yield* Effect.addFinalizer((exit) =>
+      Scope.close(userScope, exit).pipe(
+        Effect.disconnect,
+        Effect.timeoutOption(budget),
+        Effect.flatMap((done) =>
+          done._tag === "None"
+            ? Effect.logWarning(`Shutdown: finalizers still running after ${budget} ms`)
+            : Effect.void
+        )
+      )
+    )
+    const userLayer = (options?.layer ?? Layer.empty) as Layer.Layer<R, LE>
+    const context = yield* Layer.buildWithScope(userLayer, userScope).pipe(
+      Effect.catchAllCause((cause) => {
+        const report = ErrorReport.fromCause(cause)
+        return Effect.logError(`Init Error: ${report.errorType}: ${report.errorMessage}`, cause).pipe(
+          Effect.zipRight(Effect.ignore(api.reportInitError(report))),
+          Effect.zipRight(Effect.fail(new InitError({ report })))
+        )
+      })
+    )
+    const runtime = yield* Effect.runtime<never>()
+    yield* Effect.acquireRelease(
+      Effect.sync(() => installCrashHandlers(runtime, api, loop)),
+      (uninstall) => Effect.sync(uninstall)
+    )
+    return yield* Effect.provide(loop.run(handler), context)
+  }).pipe(Effect.scoped)
+
+const installCrashHandlers = (
+  runtime: Runtime.Runtime<never>,
+  api: RuntimeApi.Service,
+  loop: RuntimeLoop.Service
+): (() => void) => {
+  let crashing = false
+  const crash = (report: ErrorReport.ErrorReport, label: string, cause: unknown, code: number) => {
+    if (crashing) return
+    crashing = true
+    const inFlight = loop.inFlight()
+    const post =
+      inFlight.length === 0
+        ? Effect.void
+        : Effect.forEach(inFlight, (invocation) => api.reportError(invocation, report), { discard: true })
+    const exitSoon = setTimeout(() => process.exit(code), 2_000)
+    Runtime.runCallback(runtime)(
+      Effect.zipRight(
+        Effect.logFatal(`${label}: ${report.errorType}: ${report.errorMessage}`, Cause.die(cause)),
+        Effect.ignore(post)
+      ),
+      {
+        onExit: () => {
+          clearTimeout(exitSoon)
+          process.exit(code)
+        }
+      }
+    )
+  }
+  const onException = (error: unknown) => crash(ErrorReport.fromDefect(error), "Uncaught Exception", error, 129)
+  const onRejection = (reason: unknown) => {
+    const base = ErrorReport.fromDefect(reason)
+    crash(
+      ErrorReport.make("Runtime.UnhandledPromiseRejection", `${base.errorType}: ${base.errorMessage}`, base.stackTrace),
+      "Unhandled Promise Rejection",
+      reason,
+      128
+    )
+  }
+  process.on("uncaughtException", onException)
+  process.on("unhandledRejection", onRejection)
+  return () => {
+    process.off("uncaughtException", onException)
+    process.off("unhandledRejection", onRejection)
+  }
+}
+
+/**
+ * Run `handler` as this process's Lambda runtime. Never returns; the process exits as described in the
+ * module documentation.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE>): void => {
+  const main = Effect.suspend(() => {
+    const settings = RuntimeConfig.fromEnv(process.env)
+    return Effect.matchCauseEffect(settings, {
+      onFailure: (cause) => {
+        const error = Cause.squash(cause)
+        return Effect.zipRight(
+          Effect.logFatal(`Init Error: ${error instanceof Error ? error.message : String(error)}`),
+          Effect.failCause(cause)
+        ).pipe(Effect.provide(LambdaLogger.layer({ format: "Text", level: "INFO" })))
+      },
+      onSuccess: (config) =>
+        program(handler, options).pipe(
+          Effect.tapErrorCause((cause) =>
+            Cause.isInterruptedOnly(cause) || Option.exists(Cause.failureOption(cause), (e) => e instanceof InitError)
+              ? Effect.void
+              : Effect.logFatal("Runtime stopped", cause)
+          ),
+          Effect.provide(
+            RuntimeLoop.layer.pipe(
+              Layer.provideMerge(ResponseSink.layer),
+              Layer.provideMerge(NodeRuntimeApi.layer({ host: config.runtimeApiHost, port: config.runtimeApiPort })),
+              Layer.provideMerge(Layer.succeed(RuntimeConfig.RuntimeConfig, config))
+            )
+          ),
+          Effect.provide(LambdaLogger.layer({ format: config.logFormat, level: config.logLevel }))
+        )
+    })
+  })
+  const quiet = Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main)
+  NodeRuntime.runMain(quiet as Effect.Effect<never, unknown>, {
+    disableErrorReporting: true,
+    disablePrettyLogger: true
+  })
+}

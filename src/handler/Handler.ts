@@ -1,0 +1,216 @@
+/**
+ * How users describe a Lambda function: a function from the event to an `Effect` whose value is the reply
+ * (buffered). The event is parsed as JSON and, when a `Schema` is given, decoded with it; the reply is
+ * JSON unless it is a {@link RawReply}.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Handler } from "effect-lambda-runtime"
+ *
+ * const Order = Schema.Struct({ id: Schema.String })
+ * export const handler = Handler.effect(Order, (order) => Effect.succeed({ ok: true, id: order.id }))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type { InvocationContext } from "../services/InvocationContext.js"
+import * as ErrorReport from "../streaming/ErrorReport.js"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("effect-lambda-runtime/Handler")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A buffered reply ready for the wire: the body (a string is sent as UTF-8) and its content type.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Payload {
+  readonly body: string | Uint8Array
+  readonly contentType: string
+}
+
+/**
+ * A Lambda function. `E` is its typed failure, `R` what it needs beyond {@link InvocationContext}
+ * (provided by the runtime for each invocation).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Handler<out E = unknown, out R = never> {
+  readonly [TypeId]: TypeId
+  readonly _tag: "Buffered"
+  /** Decode the event, run the function, encode the reply. */
+  readonly run: (event: Uint8Array) => Effect.Effect<Payload, E | EventError, R | InvocationContext>
+  /** Turn a failed run into the error report Lambda gets. */
+  readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
+}
+
+/**
+ * The event could not be turned into the handler's input, or the reply could not be encoded.
+ *
+ * - `Json`: the event body is not valid JSON (reported as `Runtime.MalformedEvent`);
+ * - `Schema`: the event does not match the handler's schema (reported as `Runtime.EventDecodeError`;
+ *   the message names each failing path);
+ * - `Encode`: the handler's value cannot be serialized to JSON (reported as `Runtime.SerializationError`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EventError extends Schema.TaggedError<EventError>()("EventError", {
+  reason: Schema.Literal("Json", "Schema", "Encode"),
+  detail: Schema.String
+}) {
+  /** The `errorType` Lambda receives. */
+  get errorType(): string {
+    return this.reason === "Json"
+      ? "Runtime.MalformedEvent"
+      : this.reason === "Schema"
+        ? "Runtime.EventDecodeError"
+        : "Runtime.SerializationError"
+  }
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/**
+ * A reply sent as given rather than as JSON. Make one with {@link raw}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class RawReply implements Payload {
+  constructor(
+    readonly body: string | Uint8Array,
+    readonly contentType: string
+  ) {}
+}
+
+/**
+ * Reply with these bytes (or this text, as UTF-8) and this content type instead of JSON.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const raw = (body: string | Uint8Array, contentType: string): RawReply => new RawReply(body, contentType)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<E> {
+  /** Content type of JSON replies (default `application/json`). */
+  readonly contentType?: string
+  /** Map a typed failure to a report; return `undefined` to use the default (`_tag`, `message`). */
+  readonly mapError?: ErrorReport.Mapper<E>
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true })
+
+const parseJson = (event: Uint8Array): Effect.Effect<unknown, EventError> => {
+  try {
+    return Effect.succeed(JSON.parse(decoder.decode(event)))
+  } catch (error) {
+    return Effect.fail(
+      new EventError({
+        reason: "Json",
+        detail: `The event is not valid JSON: ${error instanceof Error ? error.message : String(error)}`
+      })
+    )
+  }
+}
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.length === 0 ? "(root)" : path.map((key) => (typeof key === "number" ? `[${key}]` : `.${String(key)}`)).join("")
+
+/**
+ * Describe a schema failure as one line per failing path: `at .order.id: Expected string, actual 1`.
+ */
+const schemaError = (error: ParseResult.ParseError): EventError => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const detail = issues.map((issue) => `at ${formatPath(issue.path)}: ${issue.message}`).join("; ")
+  return new EventError({ reason: "Schema", detail: `The event does not match the handler's schema: ${detail}` })
+}
+
+const encode = (value: unknown, contentType: string): Effect.Effect<Payload, EventError> => {
+  if (value instanceof RawReply) return Effect.succeed(value)
+  try {
+    const json = JSON.stringify(value)
+    return Effect.succeed({ body: json === undefined ? "null" : json, contentType })
+  } catch (error) {
+    return Effect.fail(
+      new EventError({
+        reason: "Encode",
+        detail: `The reply cannot be serialized to JSON: ${error instanceof Error ? error.message : String(error)}`
+      })
+    )
+  }
+}
+
+const makeReport =
+  <E>(mapError: ErrorReport.Mapper<E> | undefined) =>
+  (cause: Cause.Cause<unknown>): ErrorReport.ErrorReport =>
+    ErrorReport.fromCause(cause, (error) => {
+      if (error instanceof EventError) return ErrorReport.make(error.errorType, error.message)
+      return mapError === undefined ? undefined : mapError(error as E)
+    })
+
+/**
+ * A buffered handler. Without a schema it receives the parsed JSON event (`unknown`); with one, the decoded
+ * event. Its value is the reply: JSON-encoded, or sent as is when it is a {@link RawReply}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const effect: {
+  <A, E, R>(
+    f: (event: unknown) => Effect.Effect<A, E, R>,
+    options?: Options<E>
+  ): Handler<E, Exclude<R, InvocationContext>>
+  <Event, I, A, E, R>(
+    schema: Schema.Schema<Event, I, never>,
+    f: (event: Event) => Effect.Effect<A, E, R>,
+    options?: Options<E>
+  ): Handler<E, Exclude<R, InvocationContext>>
+} = (...args: Array<unknown>): Handler<unknown, never> => {
+  const hasSchema = Schema.isSchema(args[0])
+  const f = (hasSchema ? args[1] : args[0]) as (event: unknown) => Effect.Effect<unknown, unknown, InvocationContext>
+  const options = ((hasSchema ? args[2] : args[1]) ?? {}) as Options<unknown>
+  const contentType = options.contentType ?? "application/json"
+  const decode = hasSchema ? Schema.decodeUnknown(args[0] as Schema.Schema<unknown, unknown, never>) : undefined
+  const input =
+    decode === undefined
+      ? parseJson
+      : (event: Uint8Array) =>
+          Effect.flatMap(parseJson(event), (json) => Effect.mapError(decode(json, { errors: "all" }), schemaError))
+  return {
+    [TypeId]: TypeId,
+    _tag: "Buffered",
+    run: (event) => Effect.flatMap(Effect.flatMap(input(event), f), (value) => encode(value, contentType)),
+    report: makeReport(options.mapError)
+  }
+}
+
+/**
+ * Whether a value is a {@link Handler}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isHandler = (value: unknown): value is Handler<unknown, unknown> =>
+  typeof value === "object" && value !== null && TypeId in value

@@ -1,0 +1,89 @@
+/**
+ * The Lambda Runtime API client: take the next invocation, reply to it, report its error, report an
+ * init error.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as ErrorReport from "../streaming/ErrorReport.js"
+
+/**
+ * One invocation as `/next` delivered it: the request id, every header (names lower-case) and the raw event bytes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Invocation {
+  readonly requestId: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+}
+
+/**
+ * A call to the Runtime API failed.
+ *
+ * - `Transport`: the connection failed or closed before a full response arrived;
+ * - `StatusCode`: the API answered with a status other than the expected one (`status` says which);
+ * - `Protocol`: the answer could not be understood (malformed HTTP, `/next` without a request id).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RuntimeApiError extends Schema.TaggedError<RuntimeApiError>()("RuntimeApiError", {
+  reason: Schema.Literal("Transport", "StatusCode", "Protocol"),
+  endpoint: Schema.String,
+  status: Schema.optional(Schema.Number),
+  detail: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return (
+      `${this.reason} error on ${this.endpoint}` +
+      (this.status === undefined ? "" : ` (HTTP ${this.status})`) +
+      (this.detail === undefined ? "" : `: ${this.detail}`)
+    )
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Long-poll `GET /runtime/invocation/next`. No client timeout. */
+  readonly next: Effect.Effect<Invocation, RuntimeApiError>
+  /** `POST /runtime/invocation/{id}/response` with a buffered body. */
+  readonly reply: (
+    invocation: Invocation,
+    body: Uint8Array,
+    contentType: string
+  ) => Effect.Effect<void, RuntimeApiError>
+  /** `POST /runtime/invocation/{id}/error` with a JSON error report. */
+  readonly reportError: (
+    invocation: Invocation,
+    report: ErrorReport.ErrorReport
+  ) => Effect.Effect<void, RuntimeApiError>
+  /** `POST /runtime/init/error`. */
+  readonly reportInitError: (report: ErrorReport.ErrorReport) => Effect.Effect<void, RuntimeApiError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RuntimeApi extends Context.Tag("effect-lambda-runtime/RuntimeApi")<RuntimeApi, Service>() {}
+
+/**
+ * Runtime API paths (below `http://${AWS_LAMBDA_RUNTIME_API}`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const Paths = {
+  next: "/2018-06-01/runtime/invocation/next",
+  response: (requestId: string) => `/2018-06-01/runtime/invocation/${encodeURIComponent(requestId)}/response`,
+  error: (requestId: string) => `/2018-06-01/runtime/invocation/${encodeURIComponent(requestId)}/error`,
+  initError: "/2018-06-01/runtime/init/error"
+} as const

@@ -1,0 +1,176 @@
+/**
+ * Settings the runtime reads from the environment Lambda sets for it.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+
+/**
+ * Lambda's log formats (`AWS_LAMBDA_LOG_FORMAT`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LogFormat = "Text" | "JSON"
+
+/**
+ * Lambda's log levels (`AWS_LAMBDA_LOG_LEVEL`), lowest first.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LogLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  /** Host and port of the Runtime API (`AWS_LAMBDA_RUNTIME_API`). */
+  readonly runtimeApiHost: string
+  readonly runtimeApiPort: number
+  readonly functionName: string
+  readonly functionVersion: string
+  readonly memorySizeMb: number
+  readonly logGroupName: string
+  readonly logStreamName: string
+  readonly logFormat: LogFormat
+  readonly logLevel: LogLevel
+  /** Number of concurrent `/next` workers (`AWS_LAMBDA_MAX_CONCURRENCY`, default 1). */
+  readonly maxConcurrency: number
+  /** How long before the deadline an invocation is interrupted (`EFFECT_LAMBDA_DEADLINE_MARGIN_MS`, default 200). */
+  readonly deadlineMarginMs: number
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RuntimeConfig extends Context.Tag("effect-lambda-runtime/RuntimeConfig")<RuntimeConfig, Settings>() {}
+
+/**
+ * The environment could not be turned into settings. Reported as an init error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RuntimeConfigError extends Schema.TaggedError<RuntimeConfigError>()("RuntimeConfigError", {
+  variable: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.variable}: ${this.reason}`
+  }
+}
+
+const levels: ReadonlyArray<LogLevel> = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+
+const parseHostPort = (value: string | undefined): { host: string; port: number } | RuntimeConfigError => {
+  const variable = "AWS_LAMBDA_RUNTIME_API"
+  if (value === undefined || value.trim() === "") {
+    return new RuntimeConfigError({ variable, reason: "is not set; expected host:port of the Lambda Runtime API" })
+  }
+  const trimmed = value.trim()
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(trimmed)
+  const port = match === null ? Number.NaN : Number(match[2])
+  if (match === null || !(port > 0 && port < 65536)) {
+    return new RuntimeConfigError({
+      variable,
+      reason: `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:9001)`
+    })
+  }
+  const host = match[1]!.startsWith("[") ? match[1]!.slice(1, -1) : match[1]!
+  return { host, port }
+}
+
+const positiveInt = (
+  env: Record<string, string | undefined>,
+  variable: string,
+  fallback: number
+): number | RuntimeConfigError => {
+  const raw = env[variable]
+  if (raw === undefined || raw.trim() === "") return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0) {
+    return new RuntimeConfigError({ variable, reason: `${JSON.stringify(raw)} is not a non-negative integer` })
+  }
+  return n
+}
+
+/**
+ * Read settings from an environment record. Only `AWS_LAMBDA_RUNTIME_API` is required; a missing or
+ * malformed value fails with a {@link RuntimeConfigError} naming the variable. The log format defaults
+ * to `Text` and the level to `TRACE` (everything) when unset or unknown, as Lambda's Node runtime does.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<Settings, RuntimeConfigError> =>
+  Effect.suspend(() => {
+    const api = parseHostPort(env.AWS_LAMBDA_RUNTIME_API)
+    if (api instanceof RuntimeConfigError) return Effect.fail(api)
+    const concurrency = positiveInt(env, "AWS_LAMBDA_MAX_CONCURRENCY", 1)
+    if (concurrency instanceof RuntimeConfigError) return Effect.fail(concurrency)
+    const margin = positiveInt(env, "EFFECT_LAMBDA_DEADLINE_MARGIN_MS", 200)
+    if (margin instanceof RuntimeConfigError) return Effect.fail(margin)
+    const memory = positiveInt(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)
+    const format = (env.AWS_LAMBDA_LOG_FORMAT ?? "").trim().toUpperCase() === "JSON" ? "JSON" : "Text"
+    const rawLevel = (env.AWS_LAMBDA_LOG_LEVEL ?? "").trim().toUpperCase()
+    const logLevel = levels.find((l) => l === rawLevel) ?? "TRACE"
+    return Effect.succeed<Settings>({
+      runtimeApiHost: api.host,
+      runtimeApiPort: api.port,
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? "",
+      functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST",
+      memorySizeMb: memory instanceof RuntimeConfigError ? 128 : memory,
+      logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? "",
+      logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? "",
+      logFormat: format,
+      logLevel,
+      maxConcurrency: Math.max(1, concurrency),
+      deadlineMarginMs: margin
+    })
+  })
+
+/**
+ * Settings from `process.env`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<RuntimeConfig, RuntimeConfigError> = Layer.effect(
+  RuntimeConfig,
+  Effect.suspend(() => fromEnv(process.env))
+)
+
+/**
+ * Settings given directly (tests, embedding).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (settings: Partial<Settings>): Layer.Layer<RuntimeConfig> =>
+  Layer.succeed(RuntimeConfig, { ...defaults, ...settings })
+
+/**
+ * Defaults used by {@link layerWith}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: Settings = {
+  runtimeApiHost: "127.0.0.1",
+  runtimeApiPort: 9001,
+  functionName: "test-function",
+  functionVersion: "$LATEST",
+  memorySizeMb: 128,
+  logGroupName: "/aws/lambda/test-function",
+  logStreamName: "local",
+  logFormat: "Text",
+  logLevel: "TRACE",
+  maxConcurrency: 1,
+  deadlineMarginMs: 200
+}

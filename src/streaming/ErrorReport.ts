@@ -1,0 +1,169 @@
+/**
+ * The one place where an invocation's `Cause` becomes the error report Lambda expects:
+ * `{ errorType, errorMessage, stackTrace }` (the body of `/error`, `/init/error`, and of the
+ * `Lambda-Runtime-Function-Error-Body` trailer of a streamed reply).
+ *
+ * Rules:
+ * - a typed failure reports its `_tag` (else its `name`, else `Function.Error`) and its `message`;
+ * - a defect reports the thrown value's `name` (for non-`Error` values: `typeof` the value), its
+ *   `message` and its stack;
+ * - an interruption alone reports {@link InterruptedType};
+ * - a handler may supply its own mapping (see {@link Mapper}); returning `undefined` falls back to the rules.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
+
+/**
+ * The standard Lambda error object.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ErrorReport {
+  readonly errorType: string
+  readonly errorMessage: string
+  readonly stackTrace: ReadonlyArray<string>
+}
+
+/**
+ * A handler's own mapping from a typed failure to a report. Return `undefined` to use the default rules.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Mapper<E> = (error: E) => ErrorReport | undefined
+
+/**
+ * `errorType` of an invocation that was interrupted (by shutdown, or by something other than its deadline).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const InterruptedType = "Runtime.Interrupted"
+
+/**
+ * Build a report from parts.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (errorType: string, errorMessage: string, stackTrace: ReadonlyArray<string> = []): ErrorReport => ({
+  errorType,
+  errorMessage,
+  stackTrace
+})
+
+const stackLines = (stack: unknown): ReadonlyArray<string> => {
+  if (typeof stack !== "string" || stack.length === 0) return []
+  const lines = stack.split("\n")
+  const out: Array<string> = []
+  for (const line of lines) {
+    const trimmed = line.trim()
+    if (trimmed.length > 0) out.push(trimmed)
+  }
+  return out
+}
+
+const hasString = (value: unknown, key: string): value is Record<string, string> =>
+  typeof value === "object" && value !== null && typeof (value as Record<string, unknown>)[key] === "string"
+
+const messageOf = (value: unknown): string => {
+  if (hasString(value, "message")) return value.message
+  if (typeof value === "string") return value
+  try {
+    const json = JSON.stringify(value)
+    return json === undefined ? String(value) : json
+  } catch {
+    return String(value)
+  }
+}
+
+/**
+ * Report for a typed failure `E`: `errorType` is its `_tag`, else its `name`, else `Function.Error`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromFailure = (error: unknown): ErrorReport => {
+  const errorType = hasString(error, "_tag") ? error._tag : hasString(error, "name") ? error.name : "Function.Error"
+  const stack = hasString(error, "stack") ? stackLines(error.stack) : []
+  return make(errorType, messageOf(error), stack)
+}
+
+/**
+ * Report for a defect (a thrown value, `Effect.die`): the value's `name` (for a non-`Error`, `typeof` it),
+ * its message and its stack.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromDefect = (defect: unknown): ErrorReport => {
+  if (defect instanceof Error) {
+    return make(defect.name || "Error", defect.message, stackLines(defect.stack))
+  }
+  if (hasString(defect, "name")) {
+    return make(defect.name, messageOf(defect), hasString(defect, "stack") ? stackLines(defect.stack) : [])
+  }
+  return make(typeof defect, messageOf(defect))
+}
+
+/**
+ * Classify a whole `Cause`: a typed failure first (through `mapper` when given), then interruption-only,
+ * else the first defect.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromCause = <E>(cause: Cause.Cause<E>, mapper?: Mapper<E>): ErrorReport => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const mapped = mapper === undefined ? undefined : safeMap(mapper, failure.value)
+    return mapped ?? fromFailure(failure.value)
+  }
+  if (Cause.isInterruptedOnly(cause)) {
+    return make(InterruptedType, "The invocation was interrupted before it completed.")
+  }
+  const defect = Cause.dieOption(cause)
+  if (Option.isSome(defect)) return fromDefect(defect.value)
+  return fromDefect(Cause.squash(cause))
+}
+
+const safeMap = <E>(mapper: Mapper<E>, error: E): ErrorReport | undefined => {
+  try {
+    return mapper(error)
+  } catch (mapperDefect) {
+    return fromDefect(mapperDefect)
+  }
+}
+
+/**
+ * The report as JSON bytes, ready for `/error`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toJson = (report: ErrorReport): string =>
+  JSON.stringify({ errorType: report.errorType, errorMessage: report.errorMessage, stackTrace: report.stackTrace })
+
+/**
+ * A header-safe form of an error type: every byte outside printable ASCII (CR, LF, other control
+ * characters, DEL, non-ASCII) is percent-encoded, so it can travel as a header or trailer value.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const headerSafeType = (errorType: string): string => {
+  let out = ""
+  for (let i = 0; i < errorType.length; i++) {
+    const code = errorType.charCodeAt(i)
+    if (code < 0x20 || code > 0x7e) {
+      for (const byte of Buffer.from(errorType[i]!, "utf8"))
+        out += "%" + byte.toString(16).toUpperCase().padStart(2, "0")
+    } else {
+      out += errorType[i]
+    }
+  }
+  return out
+}
