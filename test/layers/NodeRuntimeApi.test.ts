@@ -1,0 +1,305 @@
+/**
+ * Wire tests of the live transport against a raw TCP peer on 127.0.0.1 that we script byte by byte:
+ * responses split at every offset, chunked bodies, `Connection: close`, dropped connections, 500s.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import * as Net from "node:net"
+import { ErrorReport, NodeRuntimeApi, RuntimeApi } from "../../src/index.js"
+
+interface Received {
+  readonly head: string
+  readonly body: Buffer
+}
+
+type Script = (request: Received, socket: Net.Socket, index: number) => void
+
+/** A TCP server that parses each request (Content-Length bodies only) and lets `script` answer it. */
+const rawServer = (script: Script) =>
+  Effect.acquireRelease(
+    Effect.async<{
+      port: number
+      server: Net.Server
+      sockets: Set<Net.Socket>
+      requests: Array<Received>
+      connections: () => number
+    }>((resume) => {
+      const requests: Array<Received> = []
+      let connections = 0
+      const sockets = new Set<Net.Socket>()
+      const server = Net.createServer((socket) => {
+        connections++
+        sockets.add(socket)
+        let buffer = Buffer.alloc(0)
+        socket.on("error", () => {})
+        socket.on("data", (data) => {
+          buffer = Buffer.concat([buffer, data])
+          for (;;) {
+            const end = buffer.indexOf("\r\n\r\n")
+            if (end === -1) return
+            const head = buffer.toString("latin1", 0, end)
+            const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0)
+            if (buffer.length < end + 4 + length) return
+            const body = buffer.subarray(end + 4, end + 4 + length)
+            buffer = buffer.subarray(end + 4 + length)
+            const request = { head, body }
+            requests.push(request)
+            script(request, socket, requests.length - 1)
+          }
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address() as Net.AddressInfo
+        resume(Effect.succeed({ port: address.port, server, sockets, requests, connections: () => connections }))
+      })
+    }),
+    ({ server, sockets }) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        for (const socket of sockets) socket.destroy()
+      })
+  )
+
+const nextHeaders = (id: string) =>
+  `Lambda-Runtime-Aws-Request-Id: ${id}\r\nLambda-Runtime-Deadline-Ms: ${Date.now() + 5000}\r\n` +
+  `Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n`
+
+const invocationResponse = (id: string, body: string) =>
+  `HTTP/1.1 200 OK\r\n${nextHeaders(id)}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+
+const answer = (statusLine: string, body: string) =>
+  `HTTP/1.1 ${statusLine}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+
+const accepted = 'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
+
+const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port })
+
+describe("NodeRuntimeApi (raw wire)", () => {
+  it.scopedLive("GET /next: decodes the invocation, every header lower-case, and reuses one socket", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket, index) => {
+        if (request.head.startsWith("GET")) socket.write(invocationResponse(`id-${index}`, `{"n":${index}}`))
+        else socket.write(accepted)
+      })
+      const api = yield* client(server.port)
+      for (let i = 0; i < 3; i++) {
+        const invocation = yield* api.next
+        assert.strictEqual(invocation.requestId, `id-${i * 2}`)
+        assert.strictEqual(Buffer.from(invocation.body).toString(), `{"n":${i * 2}}`)
+        assert.strictEqual(
+          invocation.headers["lambda-runtime-invoked-function-arn"],
+          "arn:aws:lambda:us-east-1:123456789012:function:f"
+        )
+        yield* api.reply(invocation, Buffer.from("ok"), "text/plain")
+      }
+      assert.strictEqual(server.connections(), 1)
+      const get = server.requests[0]!.head
+      assert.match(get, /^GET \/2018-06-01\/runtime\/invocation\/next HTTP\/1\.1\r\n/)
+      const post = server.requests[1]!
+      assert.match(post.head, /^POST \/2018-06-01\/runtime\/invocation\/id-0\/response HTTP\/1\.1\r\n/)
+      assert.match(post.head, /\r\nContent-Type: text\/plain/)
+      assert.strictEqual(post.body.toString(), "ok")
+    })
+  )
+
+  it.scopedLive("parses a response delivered one byte at a time, with a chunked body and trailers", () =>
+    Effect.gen(function* () {
+      const body = JSON.stringify({ text: "ünïcødé ".repeat(200) })
+      const bytes = Buffer.from(body)
+      const chunks = [bytes.subarray(0, 7), bytes.subarray(7, 700), bytes.subarray(700)]
+      const wire = Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\n${nextHeaders("split")}Transfer-Encoding: chunked\r\n\r\n`),
+        ...chunks.flatMap((c) => [Buffer.from(`${c.length.toString(16)};ext=1\r\n`), c, Buffer.from("\r\n")]),
+        Buffer.from("0\r\nX-Trailer: yes\r\n\r\n")
+      ])
+      const server = yield* rawServer((request, socket) => {
+        if (!request.head.startsWith("GET")) return void socket.write(accepted)
+        let i = 0
+        const drip = () => {
+          if (i >= wire.length) return
+          socket.write(wire.subarray(i, i + 1))
+          i++
+          setImmediate(drip)
+        }
+        drip()
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      assert.strictEqual(invocation.requestId, "split")
+      assert.strictEqual(Buffer.from(invocation.body).toString(), body)
+      // the same socket is still usable afterwards
+      yield* api.reply(invocation, Buffer.from("{}"), "application/json")
+      assert.strictEqual(server.connections(), 1)
+    })
+  )
+
+  it.scopedLive("error report: JSON body and a header-safe Lambda-Runtime-Function-Error-Type", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        socket.write(request.head.startsWith("GET") ? invocationResponse("e1", "{}") : accepted)
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      yield* api.reportError(invocation, ErrorReport.make("Bad\r\nType", "boom", ["at x"]))
+      const post = server.requests[1]!
+      assert.match(post.head, /^POST \/2018-06-01\/runtime\/invocation\/e1\/error /)
+      assert.match(post.head, /\r\nLambda-Runtime-Function-Error-Type: Bad%0D%0AType(\r\n|$)/)
+      assert.deepStrictEqual(JSON.parse(post.body.toString()), {
+        errorType: "Bad\r\nType",
+        errorMessage: "boom",
+        stackTrace: ["at x"]
+      })
+    })
+  )
+
+  it.scopedLive("echoes Lambda-Runtime-Invocation-Id and URL-encodes the request id", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        if (!request.head.startsWith("GET")) return void socket.write(accepted)
+        const body = "{}"
+        socket.write(
+          `HTTP/1.1 200 OK\r\n${nextHeaders("a/b c")}Lambda-Runtime-Invocation-Id: inv-123\r\nContent-Length: 2\r\n\r\n${body}`
+        )
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      yield* api.reply(invocation, Buffer.from("1"), "application/json")
+      assert.match(server.requests[1]!.head, /^POST \/2018-06-01\/runtime\/invocation\/a%2Fb%20c\/response /)
+      assert.match(server.requests[1]!.head, /\r\nLambda-Runtime-Invocation-Id: inv-123(\r\n|$)/)
+    })
+  )
+
+  it.scopedLive("Connection: close and a server that closes idle sockets: the next call reconnects", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket, index) => {
+        if (request.head.startsWith("GET")) {
+          socket.write(invocationResponse(`c${index}`, "{}"))
+        } else {
+          socket.end("HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        }
+      })
+      const api = yield* client(server.port)
+      for (let i = 0; i < 3; i++) {
+        const invocation = yield* api.next
+        yield* api.reply(invocation, Buffer.from("{}"), "application/json")
+      }
+      assert.strictEqual(server.requests.length, 6)
+      assert.strictEqual(server.connections(), 3)
+    })
+  )
+
+  it.scopedLive("/next answered 500 fails with StatusCode 500", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => {
+        socket.write(answer("500 Internal Server Error", '{"errorType":"Runtime.Unknown"}'))
+      })
+      const api = yield* client(server.port)
+      const exit = yield* Effect.exit(api.next)
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) {
+        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.instanceOf(error, RuntimeApi.RuntimeApiError)
+        assert.strictEqual(error?.reason, "StatusCode")
+        assert.strictEqual(error?.status, 500)
+      }
+    })
+  )
+
+  it.scopedLive("/next whose connection drops: retried a bounded number of times, then Transport", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => socket.destroy())
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, nextRetries: 2 })
+      const exit = yield* Effect.exit(api.next)
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Transport")
+      assert.strictEqual(server.requests.length, 3)
+    })
+  )
+
+  it.scopedLive("/next that drops once then succeeds: the invocation is delivered", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket, index) => {
+        if (index === 0) socket.destroy()
+        else socket.write(invocationResponse("after-drop", "{}"))
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      assert.strictEqual(invocation.requestId, "after-drop")
+    })
+  )
+
+  it.scopedLive("/next without a request id header fails with Protocol", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => {
+        socket.write("HTTP/1.1 200 OK\r\nLambda-Runtime-Deadline-Ms: 1\r\nContent-Length: 2\r\n\r\n{}")
+      })
+      const api = yield* client(server.port)
+      const exit = yield* Effect.exit(api.next)
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Protocol")
+    })
+  )
+
+  it.scopedLive("a malformed status line fails with Transport (protocol error) instead of hanging", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => socket.write("NOT-HTTP garbage\r\n\r\n"))
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, nextRetries: 0 })
+      const exit = yield* Effect.exit(api.next)
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Transport")
+    })
+  )
+
+  it.scopedLive("a reply answered 410 fails with StatusCode 410 and the body as detail", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        if (request.head.startsWith("GET")) socket.write(invocationResponse("late", "{}"))
+        else socket.write(answer("410 Gone", '{"errorType":"InvokeTimeout"}'))
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      const exit = yield* Effect.exit(api.reply(invocation, Buffer.from("{}"), "application/json"))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
+        assert.strictEqual(exit.cause.error.status, 410)
+        assert.include(exit.cause.error.message, "InvokeTimeout")
+      }
+    })
+  )
+
+  it.scopedLive("a 1 MiB reply is written whole (head and body) and read back byte-exact", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        socket.write(request.head.startsWith("GET") ? invocationResponse("big", "{}") : accepted)
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      const payload = Buffer.alloc(1024 * 1024, 7)
+      yield* api.reply(invocation, payload, "application/octet-stream")
+      assert.isTrue(server.requests[1]!.body.equals(payload))
+    })
+  )
+
+  it.scopedLive("init error: POST /runtime/init/error with the type header", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => socket.write(accepted))
+      const api = yield* client(server.port)
+      yield* api.reportInitError(ErrorReport.make("ConfigMissing", "no table"))
+      assert.match(server.requests[0]!.head, /^POST \/2018-06-01\/runtime\/init\/error /)
+      assert.match(server.requests[0]!.head, /\r\nLambda-Runtime-Function-Error-Type: ConfigMissing(\r\n|$)/)
+    })
+  )
+
+  it.scopedLive("interrupting a pending /next closes its socket (no leak, no hang)", () =>
+    Effect.gen(function* () {
+      let closed = false
+      const server = yield* rawServer((_request, socket) => {
+        socket.on("close", () => {
+          closed = true
+        })
+      })
+      const api = yield* client(server.port)
+      const result = yield* Effect.timeoutOption(api.next, "100 millis")
+      assert.strictEqual(result._tag, "None")
+      yield* Effect.sleep("50 millis")
+      assert.isTrue(closed)
+    })
+  )
+})
