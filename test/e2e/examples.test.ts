@@ -295,7 +295,9 @@ describe("examples end to end", () => {
         (event) => api.invoke({ event }),
         { concurrency: "unbounded" }
       )
-      outcomes.forEach((outcome, i) => assert.strictEqual(outcome._tag === "Response" && text(outcome.body), String(i)))
+      outcomes.forEach((outcome, i) => {
+        assert.strictEqual(outcome._tag === "Response" && text(outcome.body), String(i))
+      })
     })
   )
 
