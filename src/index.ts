@@ -26,3 +26,5 @@ export * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
 export * as TestRuntimeApi from "./layers/TestRuntimeApi.js"
 /** @since 0.1.0 */
 export * as LambdaLogger from "./layers/LambdaLogger.js"
+/** @since 0.1.0 */
+export * as Encoders from "./streaming/Encoders.js"

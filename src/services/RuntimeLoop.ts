@@ -141,8 +141,10 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
       return Effect.zipRight(Effect.logError(report.errorMessage), sink.reportError(invocation, report))
     }
     const report = handler.report(cause)
+    const line = `Invoke Error: ${report.errorType}: ${report.errorMessage}`
+    // A typed failure is an expected outcome: its type and message say it all. A defect gets its stack.
     return Effect.zipRight(
-      Effect.logError(`Invoke Error: ${report.errorType}: ${report.errorMessage}`, cause),
+      Cause.isFailType(cause) ? Effect.logError(line) : Effect.logError(line, cause),
       sink.reportError(invocation, report)
     )
   }
