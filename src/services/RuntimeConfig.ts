@@ -93,8 +93,8 @@ const positiveInt = (
 ): number | RuntimeConfigError => {
   const raw = env[variable]
   if (raw === undefined || raw.trim() === "") return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 0) {
+  const n = Number(raw.trim())
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) {
     return new RuntimeConfigError({ variable, reason: `${JSON.stringify(raw)} is not a non-negative integer` })
   }
   return n

@@ -156,13 +156,12 @@ export const toJson = (report: ErrorReport): string =>
  */
 export const headerSafeType = (errorType: string): string => {
   let out = ""
-  for (let i = 0; i < errorType.length; i++) {
-    const code = errorType.charCodeAt(i)
+  for (const char of errorType) {
+    const code = char.codePointAt(0)!
     if (code < 0x20 || code > 0x7e) {
-      for (const byte of Buffer.from(errorType[i]!, "utf8"))
-        out += "%" + byte.toString(16).toUpperCase().padStart(2, "0")
+      for (const byte of Buffer.from(char, "utf8")) out += "%" + byte.toString(16).toUpperCase().padStart(2, "0")
     } else {
-      out += errorType[i]
+      out += char
     }
   }
   return out
