@@ -18,6 +18,7 @@ import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import type { InvocationContext } from "../services/InvocationContext.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
 
@@ -45,6 +46,19 @@ export interface Payload {
 }
 
 /**
+ * A streamed reply: the runtime pulls `stream` into a streamed `/response` (see `ChunkedUpload`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class StreamReply {
+  constructor(
+    readonly stream: Stream.Stream<Uint8Array, unknown, unknown>,
+    readonly contentType: string
+  ) {}
+}
+
+/**
  * A Lambda function. `E` is its typed failure, `R` what it needs beyond {@link InvocationContext}
  * (provided by the runtime for each invocation).
  *
@@ -53,9 +67,10 @@ export interface Payload {
  */
 export interface Handler<out E = unknown, out R = never> {
   readonly [TypeId]: TypeId
-  readonly _tag: "Buffered"
-  /** Decode the event, run the function, encode the reply. */
-  readonly run: (event: Uint8Array) => Effect.Effect<Payload, E | EventError, R | InvocationContext>
+  /** `Buffered`: the reply is one body. `Streamed`: the reply is a byte stream sent as it is produced. */
+  readonly _tag: "Buffered" | "Streamed"
+  /** Decode the event, run the function, encode the reply (or describe the stream). */
+  readonly run: (event: Uint8Array) => Effect.Effect<Payload | StreamReply, E | EventError, R | InvocationContext>
   /** Turn a failed run into the error report Lambda gets. */
   readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
 }
@@ -170,6 +185,16 @@ const makeReport =
       return mapError === undefined ? undefined : mapError(error as E)
     })
 
+/** Event bytes → the handler's input: parsed JSON, decoded with the schema (compiled once) when there is one. */
+const eventInput = (
+  schema: Schema.Schema<unknown, unknown, never> | undefined
+): ((event: Uint8Array) => Effect.Effect<unknown, EventError>) => {
+  if (schema === undefined) return parseJson
+  const decode = Schema.decodeUnknown(schema)
+  return (event) =>
+    Effect.flatMap(parseJson(event), (json) => Effect.mapError(decode(json, { errors: "all" }), schemaError))
+}
+
 /**
  * A buffered handler. Without a schema it receives the parsed JSON event (`unknown`); with one, the decoded
  * event. Its value is the reply: JSON-encoded, or sent as is when it is a {@link RawReply}.
@@ -192,16 +217,55 @@ export const effect: {
   const f = (hasSchema ? args[1] : args[0]) as (event: unknown) => Effect.Effect<unknown, unknown, InvocationContext>
   const options = ((hasSchema ? args[2] : args[1]) ?? {}) as Options<unknown>
   const contentType = options.contentType ?? "application/json"
-  const decode = hasSchema ? Schema.decodeUnknown(args[0] as Schema.Schema<unknown, unknown, never>) : undefined
-  const input =
-    decode === undefined
-      ? parseJson
-      : (event: Uint8Array) =>
-          Effect.flatMap(parseJson(event), (json) => Effect.mapError(decode(json, { errors: "all" }), schemaError))
+  const input = eventInput(hasSchema ? (args[0] as Schema.Schema<unknown, unknown, never>) : undefined)
   return {
     [TypeId]: TypeId,
     _tag: "Buffered",
     run: (event) => Effect.flatMap(Effect.flatMap(input(event), f), (value) => encode(value, contentType)),
+    report: makeReport(options.mapError)
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamOptions<E> {
+  /** Content type of the streamed reply (default `application/octet-stream`). */
+  readonly contentType?: string
+  /** Map a typed failure to a report; return `undefined` to use the default (`_tag`, `message`). */
+  readonly mapError?: ErrorReport.Mapper<E>
+}
+
+/**
+ * A streaming handler: the event (parsed JSON, or decoded with `schema`) becomes a `Stream` of bytes that the
+ * runtime sends as a streamed reply, pulling it only as fast as the connection takes it. A failure before the
+ * first byte is reported to `/error`; after it, the reply ends with Lambda's error trailers. The stream's
+ * finalizers run when it ends, fails, is interrupted (deadline, shutdown) or the connection breaks.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const stream: {
+  <E, R>(
+    f: (event: unknown) => Stream.Stream<Uint8Array, E, R>,
+    options?: StreamOptions<E>
+  ): Handler<E, Exclude<R, InvocationContext>>
+  <Event, I, E, R>(
+    schema: Schema.Schema<Event, I, never>,
+    f: (event: Event) => Stream.Stream<Uint8Array, E, R>,
+    options?: StreamOptions<E>
+  ): Handler<E, Exclude<R, InvocationContext>>
+} = (...args: Array<unknown>): Handler<unknown, never> => {
+  const hasSchema = Schema.isSchema(args[0])
+  const f = (hasSchema ? args[1] : args[0]) as (event: unknown) => Stream.Stream<Uint8Array, unknown, unknown>
+  const options = ((hasSchema ? args[2] : args[1]) ?? {}) as StreamOptions<unknown>
+  const contentType = options.contentType ?? "application/octet-stream"
+  const input = eventInput(hasSchema ? (args[0] as Schema.Schema<unknown, unknown, never>) : undefined)
+  return {
+    [TypeId]: TypeId,
+    _tag: "Streamed",
+    run: (event) => Effect.flatMap(input(event), (value) => Effect.sync(() => new StreamReply(f(value), contentType))),
     report: makeReport(options.mapError)
   }
 }

@@ -105,8 +105,7 @@ export class Http1Connection {
    * line) and `body`. For a body written in parts (chunked), pass no body and write to {@link raw} afterwards.
    */
   exchange(head: string, body: Uint8Array | undefined, callback: Callback): void {
-    this.start(callback)
-    const socket = this.raw
+    const socket = this.begin(callback)
     if (body === undefined || body.length === 0) {
       socket.write(head, "latin1")
     } else if (body.length <= 16 * 1024) {
@@ -121,6 +120,15 @@ export class Http1Connection {
       socket.write(body)
       socket.uncork()
     }
+  }
+
+  /**
+   * Start an exchange whose request the caller writes itself (a chunked body): register `callback` for the
+   * response and return the socket. The response may arrive before the request is fully written.
+   */
+  begin(callback: Callback): Net.Socket {
+    this.start(callback)
+    return this.raw
   }
 
   private start(callback: Callback): void {

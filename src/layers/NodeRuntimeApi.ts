@@ -32,6 +32,8 @@ export interface Options {
 }
 
 const USER_AGENT = "effect-lambda-runtime/0.1.0"
+/** How long the end of a streamed reply may wait for the API's answer before the connection is dropped. */
+const endAnswerTimeoutMs = 10_000
 const REQUEST_ID = "lambda-runtime-aws-request-id"
 const INVOCATION_ID = "lambda-runtime-invocation-id"
 
@@ -174,7 +176,128 @@ export const make = (options: Options) =>
       `POST ${path} HTTP/1.1\r\n${commonHead}Content-Type: application/json\r\nContent-Length: ${length}\r\n` +
       `Lambda-Runtime-Function-Error-Type: ${ErrorReport.headerSafeType(report.errorType)}\r\n${extra}\r\n`
 
+    const CRLF = "\r\n"
+    const streamHeadFields =
+      "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n" +
+      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n"
+
+    const openStream = (
+      invocation: RuntimeApi.Invocation,
+      contentType: string
+    ): Effect.Effect<RuntimeApi.StreamWriter, RuntimeApi.RuntimeApiError> =>
+      Effect.sync(() => {
+        const endpoint = "/runtime/invocation/response"
+        const connection = pool.acquire()
+        let head: string | undefined =
+          `POST ${RuntimeApi.Paths.response(invocation.requestId)} HTTP/1.1\r\n${commonHead}` +
+          `Content-Type: ${headerValue(contentType)}\r\n${streamHeadFields}${invocationIdHeader(invocation)}\r\n`
+        let ended = false
+        let outcome: { readonly error: Error | undefined; readonly response: Response | undefined } | undefined
+        let notify: (() => void) | undefined
+        const socket = connection.begin((error, response) => {
+          outcome = { error, response }
+          const wake = notify
+          notify = undefined
+          wake?.()
+        })
+        const writeHead = () => {
+          if (head !== undefined) {
+            socket.write(head, "latin1")
+            head = undefined
+          }
+        }
+        const settle = (): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
+          const { error, response } = outcome!
+          if (error !== undefined || response === undefined) {
+            connection.destroy()
+            return Effect.fail(transportError(endpoint, error ?? new ConnectionClosed("no response")))
+          }
+          if (ended) pool.release(connection)
+          else connection.destroy()
+          return response.status >= 200 && response.status < 300
+            ? Effect.void
+            : Effect.fail(statusError(endpoint, response))
+        }
+        const awaitOutcome = Effect.async<void, RuntimeApi.RuntimeApiError>((resume) => {
+          if (outcome !== undefined) return resume(settle())
+          notify = () => resume(settle())
+          return Effect.sync(() => {
+            notify = undefined
+            if (outcome === undefined) connection.destroy()
+          })
+        })
+        const earlyAnswer = (): RuntimeApi.RuntimeApiError => {
+          const response = outcome?.response
+          return response === undefined
+            ? transportError(endpoint, outcome?.error ?? new ConnectionClosed("connection closed mid-stream"))
+            : new RuntimeApi.RuntimeApiError({
+                reason: "StatusCode",
+                endpoint,
+                status: response.status,
+                detail: `answered before the end of the streamed body: ${response.body.toString("utf8", 0, 512)}`
+              })
+        }
+        const writer: RuntimeApi.StreamWriter = {
+          write: (chunk) => {
+            if (outcome !== undefined || socket.destroyed) return false
+            socket.cork()
+            writeHead()
+            socket.write(chunk.length.toString(16) + CRLF, "latin1")
+            socket.write(chunk)
+            const ok = socket.write(CRLF, "latin1")
+            socket.uncork()
+            return ok
+          },
+          drained: Effect.async<void, RuntimeApi.RuntimeApiError>((resume) => {
+            if (outcome !== undefined || socket.destroyed) return resume(Effect.fail(earlyAnswer()))
+            if (!socket.writableNeedDrain) return resume(Effect.void)
+            const onDrain = () => {
+              notify = undefined
+              resume(Effect.void)
+            }
+            socket.once("drain", onDrain)
+            notify = () => {
+              socket.off("drain", onDrain)
+              resume(Effect.fail(earlyAnswer()))
+            }
+            return Effect.sync(() => {
+              socket.off("drain", onDrain)
+              notify = undefined
+            })
+          }),
+          end: (trailers) =>
+            Effect.suspend(() => {
+              if (outcome === undefined && !socket.destroyed) {
+                let tail = "0\r\n"
+                if (trailers !== undefined) {
+                  tail +=
+                    `Lambda-Runtime-Function-Error-Type: ${headerValue(trailers["Lambda-Runtime-Function-Error-Type"])}\r\n` +
+                    `Lambda-Runtime-Function-Error-Body: ${headerValue(trailers["Lambda-Runtime-Function-Error-Body"])}\r\n`
+                }
+                socket.cork()
+                writeHead()
+                socket.write(tail + CRLF, "latin1")
+                socket.uncork()
+                ended = true
+                // The API answers as soon as it has read the end; one that never does must not hang the loop.
+                const guard = setTimeout(() => {
+                  if (outcome === undefined)
+                    connection.destroy(new ConnectionClosed("no answer to the end of the stream"))
+                }, endAnswerTimeoutMs)
+                return Effect.ensuring(
+                  awaitOutcome,
+                  Effect.sync(() => clearTimeout(guard))
+                )
+              }
+              return awaitOutcome
+            }),
+          abort: Effect.sync(() => connection.destroy())
+        }
+        return writer
+      })
+
     return RuntimeApi.RuntimeApi.of({
+      openStream,
       next: Effect.flatMap(nextExchange(0), toInvocation),
       reply: (invocation, body, contentType) =>
         post(

@@ -43,6 +43,14 @@ export type Reply =
       readonly body: Uint8Array
       readonly contentType: string
     }
+  | {
+      readonly _tag: "Stream"
+      readonly requestId: string
+      readonly contentType: string
+      readonly chunks: ReadonlyArray<Uint8Array>
+      /** The error trailers, when the stream ended in error. */
+      readonly trailers: RuntimeApi.ErrorTrailers | undefined
+    }
   | { readonly _tag: "Error"; readonly requestId: string; readonly report: ErrorReport.ErrorReport }
   | { readonly _tag: "InitError"; readonly report: ErrorReport.ErrorReport }
 
@@ -65,6 +73,32 @@ export class TestRuntimeApi extends Context.Tag("effect-lambda-runtime/TestRunti
 >() {}
 
 let counter = 0
+
+/** An in-memory streamed reply: every chunk is accepted at once; `end` records it. */
+const memoryStream = (
+  invocation: RuntimeApi.Invocation,
+  contentType: string,
+  record: (reply: Reply) => Effect.Effect<void>
+): RuntimeApi.StreamWriter => {
+  const chunks: Array<Uint8Array> = []
+  let ended = false
+  return {
+    write: (chunk) => {
+      chunks.push(new Uint8Array(chunk))
+      return true
+    },
+    drained: Effect.void,
+    end: (trailers) =>
+      Effect.suspend(() => {
+        if (ended) return Effect.dieMessage("streamed reply ended twice")
+        ended = true
+        return record({ _tag: "Stream", requestId: invocation.requestId, contentType, chunks, trailers })
+      }),
+    abort: Effect.sync(() => {
+      ended = true
+    })
+  }
+}
 
 /**
  * Build an invocation as `/next` would deliver it. `event` is JSON-encoded unless it is bytes.
@@ -127,6 +161,7 @@ export const layer = (
         next: Queue.take(pending),
         reply: (invocation, body, contentType) =>
           record({ _tag: "Response", requestId: invocation.requestId, body, contentType }),
+        openStream: (invocation, contentType) => Effect.sync(() => memoryStream(invocation, contentType, record)),
         reportError: (invocation, report) => record({ _tag: "Error", requestId: invocation.requestId, report }),
         reportInitError: (report) => record({ _tag: "InitError", report })
       })
@@ -148,7 +183,35 @@ export const layer = (
  */
 export type Result =
   | { readonly _tag: "Response"; readonly contentType: string; readonly body: Uint8Array; readonly text: string }
+  | {
+      readonly _tag: "Stream"
+      readonly contentType: string
+      /** The chunks as the runtime wrote them (empty chunks are never written). */
+      readonly chunks: ReadonlyArray<Uint8Array>
+      /** All chunks joined. */
+      readonly body: Uint8Array
+      /** The report decoded from the error trailers, when the stream ended in error. */
+      readonly error: ErrorReport.ErrorReport | undefined
+    }
   | { readonly _tag: "Error"; readonly report: ErrorReport.ErrorReport }
+
+/**
+ * Decode the report carried by error trailers (the base64 JSON body).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const decodeTrailers = (trailers: RuntimeApi.ErrorTrailers): ErrorReport.ErrorReport => {
+  const decoded: unknown = JSON.parse(
+    Buffer.from(trailers["Lambda-Runtime-Function-Error-Body"], "base64").toString("utf8")
+  )
+  const fields = decoded as Partial<ErrorReport.ErrorReport>
+  return {
+    errorType: String(fields.errorType ?? trailers["Lambda-Runtime-Function-Error-Type"]),
+    errorMessage: String(fields.errorMessage ?? ""),
+    stackTrace: Array.isArray(fields.stackTrace) ? fields.stackTrace.map(String) : []
+  }
+}
 
 /**
  * The expected {@link Result} of a JSON reply, for `assert.deepStrictEqual`.
@@ -163,7 +226,8 @@ export const json = (value: unknown, contentType = "application/json"): Result =
 
 /**
  * Invoke a handler once with `event`, in memory, through the same loop, sink and error rules as the live
- * runtime. Returns the reply or the error report.
+ * runtime. Returns the reply (for a streaming handler: the chunks, the content type and the report decoded
+ * from the error trailers) or the error report.
  *
  * @since 0.1.0
  * @category testing
@@ -181,13 +245,22 @@ export const invoke = <E, R>(
         Effect.sync(() => {
           replies.push({ _tag: "Response", requestId: invocation.requestId, body, contentType })
         }),
+      openStream: (invocation, contentType) =>
+        Effect.sync(() =>
+          memoryStream(invocation, contentType, (reply) =>
+            Effect.sync(() => {
+              replies.push(reply)
+            })
+          )
+        ),
       reportError: (invocation, report) =>
         Effect.sync(() => {
           replies.push({ _tag: "Error", requestId: invocation.requestId, report })
         }),
       reportInitError: () => Effect.void
     })
-    const loop = RuntimeLoop.make(api, ResponseSink.make(api), { ...RuntimeConfig.defaults, ...options.settings })
+    const settings = { ...RuntimeConfig.defaults, ...options.settings }
+    const loop = RuntimeLoop.make(api, ResponseSink.make(api, settings), settings)
     yield* Effect.orDie(
       loop.handleOne(
         handler,
@@ -203,5 +276,14 @@ export const invoke = <E, R>(
       return { _tag: "Response", contentType: reply.contentType, body, text: Buffer.from(body).toString("utf8") }
     }
     if (reply._tag === "Error") return { _tag: "Error", report: reply.report }
+    if (reply._tag === "Stream") {
+      return {
+        _tag: "Stream",
+        contentType: reply.contentType,
+        chunks: reply.chunks,
+        body: new Uint8Array(Buffer.concat(reply.chunks)),
+        error: reply.trailers === undefined ? undefined : decodeTrailers(reply.trailers)
+      }
+    }
     return yield* Effect.dieMessage("unexpected init error")
   })

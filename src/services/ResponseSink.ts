@@ -8,13 +8,21 @@
  * - 500: fails with `RuntimeApiError` (the container is broken; the runtime exits non-zero);
  * - a transport failure after the client's retry: logged; the loop goes on (the next `/next` decides).
  *
+ * Streamed replies go through `ChunkedUpload` (backpressure, trailers, the streamed-size limit); how each
+ * ended is logged here.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as RuntimeApi from "./RuntimeApi.js"
+import type * as Cause from "effect/Cause"
+import type * as Handler from "../handler/Handler.js"
+import { logInvokeError } from "../internal/logInvokeError.js"
+import * as ChunkedUpload from "../streaming/ChunkedUpload.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
+import * as RuntimeApi from "./RuntimeApi.js"
+import * as RuntimeConfig from "./RuntimeConfig.js"
 
 /**
  * Largest buffered reply Lambda accepts: 6 MiB.
@@ -43,6 +51,18 @@ export interface Service {
     body: string | Uint8Array,
     contentType: string
   ) => Effect.Effect<void, RuntimeApi.RuntimeApiError>
+  /**
+   * Send a streamed reply. The returned outcome says how it ended; `NotStarted` means nothing was sent and the
+   * caller must report the error. Must run in the invocation's fiber (the stream needs its context).
+   */
+  readonly replyStream: (
+    invocation: RuntimeApi.Invocation,
+    reply: Handler.StreamReply,
+    options: {
+      readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
+      readonly onOpen: () => void
+    }
+  ) => Effect.Effect<ChunkedUpload.Outcome, RuntimeApi.RuntimeApiError>
   /** Post an error report. */
   readonly reportError: (
     invocation: RuntimeApi.Invocation,
@@ -70,7 +90,8 @@ const isFatal = (error: RuntimeApi.RuntimeApiError): boolean => error.reason ===
  * @since 0.1.0
  * @category constructors
  */
-export const make = (api: RuntimeApi.Service): Service => {
+export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedBytes?: number } = {}): Service => {
+  const maxStreamedBytes = options.maxStreamedBytes ?? ChunkedUpload.DefaultMaxBytes
   const settle = (invocation: RuntimeApi.Invocation, what: string) => (error: RuntimeApi.RuntimeApiError) =>
     isFatal(error)
       ? Effect.fail(error)
@@ -100,14 +121,44 @@ export const make = (api: RuntimeApi.Service): Service => {
     )
   }
 
-  return { reply, reportError }
+  const replyStream: Service["replyStream"] = (invocation, reply, { onOpen, report }) =>
+    ChunkedUpload.run(reply.stream, api.openStream(invocation, reply.contentType), {
+      maxBytes: maxStreamedBytes,
+      report,
+      onOpen
+    }).pipe(
+      Effect.tap((outcome) => {
+        switch (outcome._tag) {
+          case "Failed":
+            return logInvokeError(
+              outcome.report,
+              outcome.cause,
+              `Invoke Error (streamed, after ${outcome.bytes} bytes)`
+            )
+          case "Broken":
+            return Effect.logWarning(
+              `The streamed reply for ${invocation.requestId} broke after ${outcome.bytes} bytes; the stream was stopped: ${outcome.error.message}`
+            )
+          default:
+            return Effect.void
+        }
+      }),
+      Effect.catchAll((error) =>
+        Effect.as(settle(invocation, "streamed reply")(error), { _tag: "Broken", bytes: 0, error } as const)
+      )
+    ) as Effect.Effect<ChunkedUpload.Outcome, RuntimeApi.RuntimeApiError>
+
+  return { reply, replyStream, reportError }
 }
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<ResponseSink, never, RuntimeApi.RuntimeApi> = Layer.effect(
-  ResponseSink,
-  Effect.map(RuntimeApi.RuntimeApi, make)
-)
+export const layer: Layer.Layer<ResponseSink, never, RuntimeApi.RuntimeApi | RuntimeConfig.RuntimeConfig> =
+  Layer.effect(
+    ResponseSink,
+    Effect.map(Effect.all([RuntimeApi.RuntimeApi, RuntimeConfig.RuntimeConfig]), ([api, config]) =>
+      make(api, { maxStreamedBytes: config.maxStreamedBytes })
+    )
+  )

@@ -48,6 +48,36 @@ export class RuntimeApiError extends Schema.TaggedError<RuntimeApiError>()("Runt
 }
 
 /**
+ * The two trailers that end a streamed reply in error: the (header-safe) error type and the standard
+ * base64 of the JSON error report.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ErrorTrailers {
+  readonly "Lambda-Runtime-Function-Error-Type": string
+  readonly "Lambda-Runtime-Function-Error-Body": string
+}
+
+/**
+ * An open streamed `POST /response` (chunked, `Lambda-Runtime-Function-Response-Mode: streaming`, both error
+ * trailers declared).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamWriter {
+  /** Write one non-empty chunk. `false`: the connection's buffer is full; wait for {@link drained}. */
+  readonly write: (chunk: Uint8Array) => boolean
+  /** Succeeds when the connection can take more; fails if it broke or the API answered before the end. */
+  readonly drained: Effect.Effect<void, RuntimeApiError>
+  /** End the body, with trailers when given, and wait for the API's answer (any non-2xx fails with `StatusCode`). */
+  readonly end: (trailers?: ErrorTrailers) => Effect.Effect<void, RuntimeApiError>
+  /** Give up on the reply: close the connection without ending the body. */
+  readonly abort: Effect.Effect<void>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -60,6 +90,8 @@ export interface Service {
     body: Uint8Array,
     contentType: string
   ) => Effect.Effect<void, RuntimeApiError>
+  /** Open a streamed `POST /runtime/invocation/{id}/response`; the head goes out with the first chunk. */
+  readonly openStream: (invocation: Invocation, contentType: string) => Effect.Effect<StreamWriter, RuntimeApiError>
   /** `POST /runtime/invocation/{id}/error` with a JSON error report. */
   readonly reportError: (
     invocation: Invocation,

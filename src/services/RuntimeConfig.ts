@@ -43,6 +43,8 @@ export interface Settings {
   readonly maxConcurrency: number
   /** How long before the deadline an invocation is interrupted (`EFFECT_LAMBDA_DEADLINE_MARGIN_MS`, default 200). */
   readonly deadlineMarginMs: number
+  /** Largest streamed reply before it is stopped (`EFFECT_LAMBDA_MAX_STREAMED_BYTES`, default 200,000,000). */
+  readonly maxStreamedBytes: number
 }
 
 /**
@@ -116,6 +118,8 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
     if (concurrency instanceof RuntimeConfigError) return Effect.fail(concurrency)
     const margin = positiveInt(env, "EFFECT_LAMBDA_DEADLINE_MARGIN_MS", 200)
     if (margin instanceof RuntimeConfigError) return Effect.fail(margin)
+    const maxStreamed = positiveInt(env, "EFFECT_LAMBDA_MAX_STREAMED_BYTES", 200_000_000)
+    if (maxStreamed instanceof RuntimeConfigError) return Effect.fail(maxStreamed)
     const memory = positiveInt(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)
     const format = (env.AWS_LAMBDA_LOG_FORMAT ?? "").trim().toUpperCase() === "JSON" ? "JSON" : "Text"
     const rawLevel = (env.AWS_LAMBDA_LOG_LEVEL ?? "").trim().toUpperCase()
@@ -131,7 +135,8 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
       logFormat: format,
       logLevel,
       maxConcurrency: Math.max(1, concurrency),
-      deadlineMarginMs: margin
+      deadlineMarginMs: margin,
+      maxStreamedBytes: maxStreamed
     })
   })
 
@@ -172,5 +177,6 @@ export const defaults: Settings = {
   logFormat: "Text",
   logLevel: "TRACE",
   maxConcurrency: 1,
-  deadlineMarginMs: 200
+  deadlineMarginMs: 200,
+  maxStreamedBytes: 200_000_000
 }

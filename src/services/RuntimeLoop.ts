@@ -21,6 +21,9 @@ import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Handler from "../handler/Handler.js"
+import { logInvokeError } from "../internal/logInvokeError.js"
+import { StreamReply } from "../handler/Handler.js"
+import type * as ChunkedUpload from "../streaming/ChunkedUpload.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
 import * as InvocationContext from "./InvocationContext.js"
 import * as ResponseSink from "./ResponseSink.js"
@@ -59,6 +62,9 @@ export class RuntimeLoop extends Context.Tag("effect-lambda-runtime/RuntimeLoop"
 
 const TRACE_ENV = "_X_AMZN_TRACE_ID"
 
+/** What an invocation's fiber ends with: a buffered payload, how a streamed reply ended, or a fatal API error. */
+type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
+
 /**
  * Build the loop.
  *
@@ -69,6 +75,10 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   const inFlight = new Set<RuntimeApi.Invocation>()
   const singleConcurrency = config.maxConcurrency <= 1
   const margin = config.deadlineMarginMs
+  const deadlineReport = ErrorReport.make(
+    DeadlineExceededType,
+    `Task timed out: the invocation was stopped ${margin} ms before its deadline.`
+  )
 
   const handleOne = <E, R>(
     handler: Handler.Handler<E, R>,
@@ -87,24 +97,46 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         else delete process.env[TRACE_ENV]
       }
       inFlight.add(invocation)
+      const state = { opened: false, timedOut: false }
+      const report = (cause: Cause.Cause<unknown>): ErrorReport.ErrorReport =>
+        state.timedOut && Cause.isInterruptedOnly(cause) ? deadlineReport : handler.report(cause)
       const program = Effect.locally(
-        Effect.provideService(handler.run(invocation.body), InvocationContext.InvocationContext, context),
+        Effect.provideService(
+          Effect.flatMap(handler.run(invocation.body), (payload): Effect.Effect<Done> => {
+            if (!(payload instanceof StreamReply)) return Effect.succeed(payload)
+            return Effect.catchAll(
+              sink.replyStream(invocation, payload, {
+                report,
+                onOpen: () => {
+                  state.opened = true
+                }
+              }),
+              Effect.succeed
+            )
+          }),
+          InvocationContext.InvocationContext,
+          context
+        ),
         InvocationContext.current,
         context
       ).pipe(Effect.withUnhandledErrorLogLevel(Option.none()))
-      const settle = (exit: Exit.Exit<Handler.Payload, unknown>, timedOut: boolean) =>
-        Effect.locally(
-          Exit.isSuccess(exit)
-            ? sink.reply(invocation, exit.value.body, exit.value.contentType)
-            : reportFailure(handler, invocation, exit.cause, timedOut),
-          InvocationContext.current,
-          context
-        )
+      const settle = (exit: Exit.Exit<Done, unknown>): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
+        if (Exit.isFailure(exit)) {
+          // After a streamed reply was opened, the stream itself carried the outcome (trailers).
+          if (state.opened) return Effect.void
+          const failure = report(exit.cause)
+          return Effect.zipRight(logInvokeError(failure, exit.cause), sink.reportError(invocation, failure))
+        }
+        const done = exit.value
+        if (done instanceof RuntimeApi.RuntimeApiError) return Effect.fail(done)
+        if (!("_tag" in done)) return sink.reply(invocation, done.body, done.contentType)
+        if (done._tag !== "NotStarted") return Effect.void
+        return Effect.zipRight(logInvokeError(done.report, done.cause), sink.reportError(invocation, done.report))
+      }
       return Effect.flatMap(Effect.fork(program), (fiber) => {
-        let timedOut = false
         const timer = setTimeout(
           () => {
-            timedOut = true
+            state.timedOut = true
             fiber.unsafeInterruptAsFork(FiberId.none)
           },
           Math.max(0, context.deadlineMs - Date.now() - margin)
@@ -113,10 +145,13 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
           Effect.onInterrupt(() =>
             Effect.zipRight(
               Fiber.interrupt(fiber),
-              settle(Exit.interrupt(FiberId.none), false).pipe(Effect.timeoutOption("200 millis"), Effect.ignore)
+              Effect.locally(settle(Exit.interrupt(FiberId.none)), InvocationContext.current, context).pipe(
+                Effect.timeoutOption("200 millis"),
+                Effect.ignore
+              )
             )
           ),
-          Effect.flatMap((exit) => settle(exit, timedOut)),
+          Effect.flatMap((exit) => Effect.locally(settle(exit), InvocationContext.current, context)),
           Effect.ensuring(
             Effect.sync(() => {
               clearTimeout(timer)
@@ -126,28 +161,6 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         )
       })
     })
-
-  const reportFailure = <E, R>(
-    handler: Handler.Handler<E, R>,
-    invocation: RuntimeApi.Invocation,
-    cause: Cause.Cause<unknown>,
-    timedOut: boolean
-  ) => {
-    if (timedOut && Cause.isInterruptedOnly(cause)) {
-      const report = ErrorReport.make(
-        DeadlineExceededType,
-        `Task timed out: the invocation was stopped ${margin} ms before its deadline.`
-      )
-      return Effect.zipRight(Effect.logError(report.errorMessage), sink.reportError(invocation, report))
-    }
-    const report = handler.report(cause)
-    const line = `Invoke Error: ${report.errorType}: ${report.errorMessage}`
-    // A typed failure is an expected outcome: its type and message say it all. A defect gets its stack.
-    return Effect.zipRight(
-      Cause.isFailType(cause) ? Effect.logError(line) : Effect.logError(line, cause),
-      sink.reportError(invocation, report)
-    )
-  }
 
   const run = <E, R>(handler: Handler.Handler<E, R>): Effect.Effect<never, RuntimeApi.RuntimeApiError, R> => {
     const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handleOne(handler, invocation)))

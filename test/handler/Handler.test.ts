@@ -25,6 +25,7 @@ const payloadOf = <E>(handler: Handler.Handler<E, never>, event: Uint8Array) =>
   Effect.gen(function* () {
     const exit = yield* runHandler(handler, event)
     if (Exit.isFailure(exit)) return assert.fail(`expected a success, got ${Cause.pretty(exit.cause)}`)
+    if (exit.value instanceof Handler.StreamReply) return assert.fail("expected a buffered payload, got a stream")
     return exit.value
   })
 

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Logger } from "effect"
 import * as ResponseSink from "../../src/services/ResponseSink.js"
 import * as RuntimeApi from "../../src/services/RuntimeApi.js"
+import * as RuntimeConfig from "../../src/services/RuntimeConfig.js"
 import * as ErrorReport from "../../src/streaming/ErrorReport.js"
 
 type Call =
@@ -39,6 +40,7 @@ const fakeApi = (
           ? Effect.void
           : Effect.fail(statusError(RuntimeApi.Paths.error(invocation.requestId), options.errorStatus))
       }),
+    openStream: () => Effect.dieMessage("not streamed in this test"),
     reportInitError: () => Effect.void
   }
   return { api, calls, sink: ResponseSink.make(api) }
@@ -260,6 +262,13 @@ describe("ResponseSink", () => {
       const sink = yield* ResponseSink.ResponseSink
       yield* sink.reply(invocation, "1", "application/json")
       assert.strictEqual(calls.length, 1)
-    }).pipe(Effect.provide(ResponseSink.layer.pipe(Layer.provide(Layer.succeed(RuntimeApi.RuntimeApi, api)))))
+    }).pipe(
+      Effect.provide(
+        ResponseSink.layer.pipe(
+          Layer.provide(Layer.succeed(RuntimeApi.RuntimeApi, api)),
+          Layer.provide(RuntimeConfig.layerWith({}))
+        )
+      )
+    )
   })
 })

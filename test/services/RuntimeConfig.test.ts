@@ -191,7 +191,8 @@ describe("RuntimeConfig.fromEnv", () => {
           logFormat: "Text",
           logLevel: "TRACE",
           maxConcurrency: 1,
-          deadlineMarginMs: 500
+          deadlineMarginMs: 500,
+          maxStreamedBytes: 200_000_000
         })
       })
     )

@@ -436,6 +436,7 @@ describe("RuntimeLoop", () => {
           next: Effect.fail(broken),
           reply: () => Effect.void,
           reportError: () => Effect.void,
+          openStream: () => Effect.dieMessage("not streamed in this test"),
           reportInitError: () => Effect.void
         }
         const loop = RuntimeLoop.make(api, ResponseSink.make(api), settings())
@@ -452,6 +453,7 @@ describe("RuntimeLoop", () => {
           next: Effect.fail(broken),
           reply: () => Effect.void,
           reportError: () => Effect.void,
+          openStream: () => Effect.dieMessage("not streamed in this test"),
           reportInitError: () => Effect.void
         }
         const loop = RuntimeLoop.make(api, ResponseSink.make(api), settings({ maxConcurrency: 4 }))
@@ -483,6 +485,7 @@ describe("RuntimeLoop", () => {
                 : Effect.void
             }),
           reportError: () => Effect.void,
+          openStream: () => Effect.dieMessage("not streamed in this test"),
           reportInitError: () => Effect.void
         }
         const loop = RuntimeLoop.make(api, ResponseSink.make(api), settings())
@@ -511,6 +514,7 @@ describe("RuntimeLoop", () => {
               )
             }),
           reportError: () => Effect.void,
+          openStream: () => Effect.dieMessage("not streamed in this test"),
           reportInitError: () => Effect.void
         }
         const loop = RuntimeLoop.make(api, ResponseSink.make(api), settings())

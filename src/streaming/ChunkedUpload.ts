@@ -1,0 +1,175 @@
+/**
+ * Pull a handler's `Stream<Uint8Array>` into a streamed Runtime API reply, with backpressure, and end it the
+ * way Lambda understands:
+ *
+ * - the POST is opened only when the first non-empty chunk is ready, and that chunk goes out with the head;
+ * - a failure before the first byte opens nothing: the outcome is `NotStarted` and the caller posts `/error`;
+ * - a stream that ends without a chunk still sends one streamed reply, with an empty body;
+ * - a failure, defect or interruption after the first byte ends the body with the error trailers
+ *   (`Lambda-Runtime-Function-Error-Type`, `Lambda-Runtime-Function-Error-Body` = base64 of the JSON report),
+ *   never with body bytes;
+ * - a chunk is pulled only when the connection took the previous one (`write` → `false` waits for `drained`);
+ *   empty chunks are skipped; the stream is never buffered whole;
+ * - a connection that breaks mid-stream interrupts the stream (its finalizers run): outcome `Broken`;
+ * - past `maxBytes` the stream is stopped and the reply ends with `Function.ResponseSizeTooLarge` trailers.
+ *
+ * The stream's finalizers always run before the reply is ended. Ending the reply is not interruptible: once
+ * the stream stopped (for whatever reason, a deadline included), the reply is always finished properly.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import type * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as RuntimeApi from "../services/RuntimeApi.js"
+import * as ErrorReport from "./ErrorReport.js"
+
+/**
+ * Default limit of a streamed reply: 200 MB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DefaultMaxBytes = 200_000_000
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Largest body, in bytes, before the stream is stopped with `Function.ResponseSizeTooLarge`. */
+  readonly maxBytes: number
+  /** Turn the stream's failure (or interruption) into the report sent in the trailers or to `/error`. */
+  readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
+  /** Called once, right before the reply is opened (the invocation is answered from then on). */
+  readonly onOpen?: () => void
+}
+
+/**
+ * How a streamed reply ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Outcome =
+  /** Nothing was sent: the stream failed before its first byte. The caller reports `report` to `/error`. */
+  | { readonly _tag: "NotStarted"; readonly report: ErrorReport.ErrorReport; readonly cause: Cause.Cause<unknown> }
+  /** The whole stream was sent and the reply ended cleanly. */
+  | { readonly _tag: "Completed"; readonly bytes: number }
+  /** The reply ended with error trailers after `bytes` bytes. */
+  | {
+      readonly _tag: "Failed"
+      readonly bytes: number
+      readonly report: ErrorReport.ErrorReport
+      readonly cause: Cause.Cause<unknown>
+    }
+  /** The connection broke after `bytes` bytes; the stream was interrupted. */
+  | { readonly _tag: "Broken"; readonly bytes: number; readonly error: RuntimeApi.RuntimeApiError }
+
+/**
+ * The trailers for a report: the error type made header-safe, and the standard base64 of the JSON report.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const errorTrailers = (report: ErrorReport.ErrorReport): RuntimeApi.ErrorTrailers => ({
+  "Lambda-Runtime-Function-Error-Type": ErrorReport.headerSafeType(report.errorType),
+  "Lambda-Runtime-Function-Error-Body": Buffer.from(ErrorReport.toJson(report), "utf8").toString("base64")
+})
+
+/**
+ * `errorType` of a streamed reply stopped at the size limit.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ResponseSizeTooLargeType = "Function.ResponseSizeTooLarge"
+
+const sizeReport = (maxBytes: number) =>
+  ErrorReport.make(
+    ResponseSizeTooLargeType,
+    `Response payload size exceeded maximum allowed payload size (${maxBytes} bytes).`
+  )
+
+/**
+ * Send `stream` as a streamed reply opened with `open`. Fails only when opening or ending the reply fails
+ * with a `RuntimeApiError` (the caller decides what a status code means).
+ *
+ * @since 0.1.0
+ * @category sinks
+ */
+export const run = <E, R>(
+  stream: Stream.Stream<Uint8Array, E, R>,
+  open: Effect.Effect<RuntimeApi.StreamWriter, RuntimeApi.RuntimeApiError>,
+  options: Options
+): Effect.Effect<Outcome, RuntimeApi.RuntimeApiError, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const close = (exit: Exit.Exit<unknown, unknown>) => Scope.close(scope, exit)
+      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<E>, R> = yield* Scope.extend(
+        Stream.toPull(stream),
+        scope
+      )
+      let writer: RuntimeApi.StreamWriter | undefined
+      let bytes = 0
+      const start = Effect.suspend(() => {
+        options.onOpen?.()
+        return Effect.tap(open, (opened) => {
+          writer = opened
+        })
+      })
+      const fail = (cause: Cause.Cause<unknown>, report: ErrorReport.ErrorReport) =>
+        Effect.gen(function* () {
+          yield* close(Exit.failCause(cause))
+          if (writer === undefined) return { _tag: "NotStarted", report, cause } as const
+          yield* writer.end(errorTrailers(report))
+          return { _tag: "Failed", bytes, report, cause } as const
+        })
+
+      return yield* Effect.gen(function* () {
+        for (;;) {
+          const step = yield* Effect.exit(restore(pull))
+          if (Exit.isFailure(step)) {
+            const failure = Cause.flipCauseOption(step.cause)
+            if (Option.isNone(failure)) {
+              yield* close(Exit.void)
+              if (writer === undefined) yield* start
+              yield* writer!.end()
+              return { _tag: "Completed", bytes } as const
+            }
+            return yield* fail(failure.value, options.report(failure.value))
+          }
+          for (const chunk of step.value) {
+            if (chunk.length === 0) continue
+            if (bytes + chunk.length > options.maxBytes) {
+              return yield* fail(Cause.interrupt(FiberId.none), sizeReport(options.maxBytes))
+            }
+            if (writer === undefined) yield* start
+            bytes += chunk.length
+            if (!writer!.write(chunk)) {
+              const drained = yield* Effect.exit(restore(writer!.drained))
+              if (Exit.isFailure(drained)) {
+                const error = Cause.failureOption(drained.cause)
+                if (Option.isSome(error)) {
+                  yield* close(Exit.interrupt(FiberId.none))
+                  yield* writer!.abort
+                  return { _tag: "Broken", bytes, error: error.value } as const
+                }
+                return yield* fail(drained.cause, options.report(drained.cause))
+              }
+            }
+          }
+        }
+      }).pipe(
+        Effect.onExit((exit) =>
+          Exit.isFailure(exit) && writer !== undefined ? Effect.zipRight(close(exit), writer.abort) : close(Exit.void)
+        )
+      )
+    })
+  )
