@@ -55,7 +55,8 @@ describe("streaming end to end", () => {
       yield* servesNext(api, JSON.stringify({ bytes: 10, chunk: 3 }))
       assert.isTrue(fn.isRunning())
       assert.deepStrictEqual(yield* api.violations, [])
-    }))
+    })
+  )
 
   it.scopedLive("stream with 0 bytes: one streamed /response with an empty body", () =>
     Effect.gen(function* () {
@@ -69,7 +70,8 @@ describe("streaming end to end", () => {
       assert.deepStrictEqual(outcome.trailers, {})
       const exchanges = yield* api.exchanges
       assert.strictEqual(exchanges.filter((e) => e.path.endsWith("/response")).length, 1)
-    }))
+    })
+  )
 
   it.scopedLive("stream-fail K > 0: exactly K body bytes, then both trailers (UpstreamClosed)", () =>
     Effect.gen(function* () {
@@ -88,7 +90,8 @@ describe("streaming end to end", () => {
       // the error never leaks into the body
       assert.notInclude(Buffer.from(outcome.body).toString("latin1"), "UpstreamClosed")
       yield* servesNext(api, JSON.stringify({ bytes: 1, failAfter: 1 }))
-    }))
+    })
+  )
 
   it.scopedLive("stream-fail K = 0: an /error post and no /response", () =>
     Effect.gen(function* () {
@@ -102,7 +105,8 @@ describe("streaming end to end", () => {
       assert.strictEqual(exchanges.filter((e) => e.path.endsWith("/response")).length, 0)
       assert.strictEqual(exchanges.filter((e) => e.path.endsWith("/error")).length, 1)
       yield* servesNext(api, JSON.stringify({ bytes: 1, failAfter: 1 }))
-    }))
+    })
+  )
 
   it.scopedLive("stream-defect: 1000 bytes, then trailers with RangeError", () =>
     Effect.gen(function* () {
@@ -118,7 +122,8 @@ describe("streaming end to end", () => {
       assert.strictEqual(report.errorMessage, "index out of range while streaming")
       yield* servesNext(api, "{}")
       assert.isTrue(fn.isRunning())
-    }))
+    })
+  )
 
   it.scopedLive("slow with a 1 s deadline: stopped before the deadline, finalizer logged, timeout trailers", () =>
     Effect.gen(function* () {
@@ -140,7 +145,8 @@ describe("streaming end to end", () => {
       const next = yield* api.invoke({ event: "{}", timeoutMs: 600 })
       assert.strictEqual(next._tag === "Response" && next.trailers[ERROR_TYPE], "Runtime.DeadlineExceeded")
       assert.isTrue(fn.isRunning())
-    }))
+    })
+  )
 
   it.scopedLive("sse: five server-sent events, in order, as text/event-stream", () =>
     Effect.gen(function* () {
@@ -155,7 +161,8 @@ describe("streaming end to end", () => {
         Chunk.toReadonlyArray(events).map((e) => [e.event, e.id, e.data]),
         [1, 2, 3, 4, 5].map((n) => ["tick", String(n), JSON.stringify({ n })])
       )
-    }))
+    })
+  )
 
   it.scopedLive("over the streamed-size limit: stopped, Function.ResponseSizeTooLarge trailers", () =>
     Effect.gen(function* () {
@@ -168,7 +175,8 @@ describe("streaming end to end", () => {
       assert.strictEqual(outcome.body.length, 6 * 16_384)
       assert.strictEqual(outcome.trailers[ERROR_TYPE], "Function.ResponseSizeTooLarge")
       yield* servesNext(api, JSON.stringify({ bytes: 5, chunk: 5 }))
-    }))
+    })
+  )
 
   it.scopedLive("a schema mismatch on a streaming handler → /error Runtime.EventDecodeError", () =>
     Effect.gen(function* () {
@@ -177,5 +185,6 @@ describe("streaming end to end", () => {
       const outcome = yield* api.invoke({ event: JSON.stringify({ bytes: "many", chunk: 0 }) })
       assert.strictEqual(outcome._tag === "Error" && outcome.report?.errorType, "Runtime.EventDecodeError")
       assert.include(outcome._tag === "Error" ? (outcome.report?.errorMessage ?? "") : "", ".bytes")
-    }))
+    })
+  )
 })
