@@ -36,7 +36,9 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as FiberRefs from "effect/FiberRefs"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
@@ -220,7 +222,7 @@ const jsonRecord = (
 /**
  * A logger writing Lambda's `Text` or `JSON` log lines (see the module description). Records below
  * `options.level` are dropped before any formatting. The request id and tenant id come from
- * `InvocationContext.current` of the logging fiber.
+ * `InvocationContext` service in the logging fiber's context (the runtime provides it to each invocation).
  *
  * @since 0.1.0
  * @category constructors
@@ -232,7 +234,11 @@ export const make = (options: Options): Logger.Logger<unknown, void> => {
   return Logger.make(({ annotations, cause, context, date, logLevel, message }) => {
     const rank = rankOfLiteral[logLevel._tag]
     if (rank < minimum || rank > 5) return
-    const invocation = FiberRefs.getOrDefault(context, InvocationContext.current)
+    const found = Context.getOption(
+      FiberRefs.getOrDefault(context, FiberRef.currentContext),
+      InvocationContext.InvocationContext
+    )
+    const invocation = found._tag === "Some" ? found.value : undefined
     const tenant = invocation?.tenantId
     write(
       record(

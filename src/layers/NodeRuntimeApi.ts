@@ -33,7 +33,7 @@ export interface Options {
 
 const USER_AGENT = "effect-lambda-runtime/0.1.0"
 /** How long the end of a streamed reply may wait for the API's answer before the connection is dropped. */
-const endAnswerTimeoutMs = 10_000
+const endAnswerTimeoutMs = 2_000
 const REQUEST_ID = "lambda-runtime-aws-request-id"
 const INVOCATION_ID = "lambda-runtime-invocation-id"
 
@@ -206,7 +206,9 @@ export const make = (options: Options) =>
             head = undefined
           }
         }
+        let settled = false
         const settle = (): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
+          settled = true
           const { error, response } = outcome!
           if (error !== undefined || response === undefined) {
             connection.destroy()
@@ -291,7 +293,10 @@ export const make = (options: Options) =>
               }
               return awaitOutcome
             }),
-          abort: Effect.sync(() => connection.destroy())
+          // Once the exchange is settled the connection is back in the pool (or gone): never touch it again.
+          abort: Effect.sync(() => {
+            if (!settled) connection.destroy()
+          })
         }
         return writer
       })

@@ -7,8 +7,6 @@ import * as Clock from "effect/Clock"
 import { Tag } from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
-import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
@@ -61,17 +59,6 @@ export interface Context {
  * @category tags
  */
 export class InvocationContext extends Tag("effect-lambda-runtime/InvocationContext")<InvocationContext, Context>() {}
-
-/**
- * The invocation the current fiber serves, if any. The logger reads it to stamp the request id on each line.
- *
- * @since 0.1.0
- * @category fiber refs
- */
-export const current: FiberRef.FiberRef<Context | undefined> = globalValue(
-  Symbol.for("effect-lambda-runtime/InvocationContext/current"),
-  () => FiberRef.unsafeMake<Context | undefined>(undefined)
-)
 
 /**
  * The `/next` headers were not a valid invocation. Reported to `/error` as `Runtime.MalformedInvocation`.

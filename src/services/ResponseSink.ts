@@ -136,16 +136,15 @@ export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedByt
               `Invoke Error (streamed, after ${outcome.bytes} bytes)`
             )
           case "Broken":
-            return Effect.logWarning(
-              `The streamed reply for ${invocation.requestId} broke after ${outcome.bytes} bytes; the stream was stopped: ${outcome.error.message}`
-            )
+            return isFatal(outcome.error)
+              ? Effect.fail(outcome.error)
+              : Effect.logWarning(
+                  `The streamed reply for ${invocation.requestId} ended after ${outcome.bytes} bytes: ${outcome.error.message}`
+                )
           default:
             return Effect.void
         }
-      }),
-      Effect.catchAll((error) =>
-        Effect.as(settle(invocation, "streamed reply")(error), { _tag: "Broken", bytes: 0, error } as const)
-      )
+      })
     ) as Effect.Effect<ChunkedUpload.Outcome, RuntimeApi.RuntimeApiError>
 
   return { reply, replyStream, reportError }

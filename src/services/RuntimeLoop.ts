@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Handler from "../handler/Handler.js"
@@ -72,7 +73,7 @@ type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
  * @category constructors
  */
 export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config: RuntimeConfig.Settings): Service => {
-  const inFlight = new Set<RuntimeApi.Invocation>()
+  const inFlight = new Map<RuntimeApi.Invocation, Fiber.RuntimeFiber<void, RuntimeApi.RuntimeApiError>>()
   const singleConcurrency = config.maxConcurrency <= 1
   const margin = config.deadlineMarginMs
   const deadlineReport = ErrorReport.make(
@@ -96,30 +97,21 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         if (Option.isSome(context.traceId)) process.env[TRACE_ENV] = context.traceId.value
         else delete process.env[TRACE_ENV]
       }
-      inFlight.add(invocation)
       const state = { opened: false, timedOut: false }
       const report = (cause: Cause.Cause<unknown>): ErrorReport.ErrorReport =>
         state.timedOut && Cause.isInterruptedOnly(cause) ? deadlineReport : handler.report(cause)
-      const program = Effect.locally(
-        Effect.provideService(
-          Effect.flatMap(handler.run(invocation.body), (payload): Effect.Effect<Done> => {
-            if (!(payload instanceof StreamReply)) return Effect.succeed(payload)
-            return Effect.catchAll(
-              sink.replyStream(invocation, payload, {
-                report,
-                onOpen: () => {
-                  state.opened = true
-                }
-              }),
-              Effect.succeed
-            )
+      const work = Effect.flatMap(handler.run(invocation.body), (payload): Effect.Effect<Done> => {
+        if (!(payload instanceof StreamReply)) return Effect.succeed(payload)
+        return Effect.catchAll(
+          sink.replyStream(invocation, payload, {
+            report,
+            onOpen: () => {
+              state.opened = true
+            }
           }),
-          InvocationContext.InvocationContext,
-          context
-        ),
-        InvocationContext.current,
-        context
-      ).pipe(Effect.withUnhandledErrorLogLevel(Option.none()))
+          Effect.succeed
+        )
+      })
       const settle = (exit: Exit.Exit<Done, unknown>): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
         if (Exit.isFailure(exit)) {
           // After a streamed reply was opened, the stream itself carried the outcome (trailers).
@@ -133,7 +125,15 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         if (done._tag !== "NotStarted") return Effect.void
         return Effect.zipRight(logInvokeError(done.report, done.cause), sink.reportError(invocation, done.report))
       }
-      return Effect.flatMap(Effect.fork(program), (fiber) => {
+      // The invocation's own fiber: it runs the handler (interruptible, so the deadline or a shutdown can stop
+      // it) and then, whatever happened, sends the one reply (uninterruptible). Its FiberRefs are its own, so
+      // they are set, not scoped.
+      const child = Effect.uninterruptibleMask((restore) =>
+        FiberRef.update(FiberRef.currentContext, (services) =>
+          Context.add(services, InvocationContext.InvocationContext, context)
+        ).pipe(Effect.zipRight(Effect.exit(restore(work as Effect.Effect<Done, unknown>))), Effect.flatMap(settle))
+      )
+      return Effect.flatMap(Effect.fork(child), (fiber) => {
         const timer = setTimeout(
           () => {
             state.timedOut = true
@@ -141,40 +141,39 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
           },
           Math.max(0, context.deadlineMs - Date.now() - margin)
         )
-        return Fiber.await(fiber).pipe(
-          Effect.onInterrupt(() =>
-            Effect.zipRight(
-              Fiber.interrupt(fiber),
-              Effect.locally(settle(Exit.interrupt(FiberId.none)), InvocationContext.current, context).pipe(
-                Effect.timeoutOption("200 millis"),
-                Effect.ignore
-              )
-            )
-          ),
-          Effect.flatMap((exit) => Effect.locally(settle(exit), InvocationContext.current, context)),
-          Effect.ensuring(
-            Effect.sync(() => {
-              clearTimeout(timer)
-              inFlight.delete(invocation)
-            })
-          )
+        inFlight.set(invocation, fiber)
+        fiber.addObserver(() => {
+          clearTimeout(timer)
+          inFlight.delete(invocation)
+        })
+        // A child stopped by its deadline ends interrupted after it replied; only a real failure (a broken
+        // Runtime API) ends the loop.
+        return Effect.flatMap(Fiber.await(fiber), (exit) =>
+          Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? Effect.failCause(exit.cause) : Effect.void
         )
       })
-    })
+    }) as Effect.Effect<void, RuntimeApi.RuntimeApiError, R>
+
+  /** On shutdown: stop the invocations in flight and wait until each has sent its reply (`Runtime.Interrupted`). */
+  const interruptInFlight = Effect.suspend(() =>
+    Effect.timeoutOption(Fiber.interruptAll(Array.from(inFlight.values())), "500 millis")
+  )
 
   const run = <E, R>(handler: Handler.Handler<E, R>): Effect.Effect<never, RuntimeApi.RuntimeApiError, R> => {
     const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handleOne(handler, invocation)))
-    if (singleConcurrency) return worker
-    return Effect.flatMap(
-      Effect.forEach(Array.from({ length: config.maxConcurrency }), () => worker, {
-        concurrency: "unbounded",
-        discard: true
-      }),
-      () => Effect.never
-    )
+    const workers = singleConcurrency
+      ? worker
+      : Effect.flatMap(
+          Effect.forEach(Array.from({ length: config.maxConcurrency }), () => worker, {
+            concurrency: "unbounded",
+            discard: true
+          }),
+          () => Effect.never
+        )
+    return Effect.onInterrupt(workers, () => interruptInFlight)
   }
 
-  return { run, handleOne, inFlight: () => Array.from(inFlight) }
+  return { run, handleOne, inFlight: () => Array.from(inFlight.keys()) }
 }
 
 /**

@@ -68,7 +68,7 @@ export type Outcome =
       readonly report: ErrorReport.ErrorReport
       readonly cause: Cause.Cause<unknown>
     }
-  /** The connection broke after `bytes` bytes; the stream was interrupted. */
+  /** The connection broke, or the API refused the reply, after `bytes` bytes; the stream was stopped. */
   | { readonly _tag: "Broken"; readonly bytes: number; readonly error: RuntimeApi.RuntimeApiError }
 
 /**
@@ -97,8 +97,10 @@ const sizeReport = (maxBytes: number) =>
   )
 
 /**
- * Send `stream` as a streamed reply opened with `open`. Fails only when opening or ending the reply fails
- * with a `RuntimeApiError` (the caller decides what a status code means).
+ * Send `stream` as a streamed reply opened with `open`. Never fails for the stream's sake: every ending is an
+ * {@link Outcome}. A Runtime API that refuses the reply (any status, or a broken connection) gives `Broken`
+ * with its `RuntimeApiError`, for the caller to judge (a 500 is fatal). A finalizer of the stream that dies
+ * counts as a failure of the stream (its defect joins the cause).
  *
  * @since 0.1.0
  * @category sinks
@@ -118,18 +120,37 @@ export const run = <E, R>(
       )
       let writer: RuntimeApi.StreamWriter | undefined
       let bytes = 0
+      let finished = false
       const start = Effect.suspend(() => {
         options.onOpen?.()
         return Effect.tap(open, (opened) => {
           writer = opened
         })
       })
-      const fail = (cause: Cause.Cause<unknown>, report: ErrorReport.ErrorReport) =>
-        Effect.gen(function* () {
-          yield* close(Exit.failCause(cause))
-          if (writer === undefined) return { _tag: "NotStarted", report, cause } as const
-          yield* writer.end(errorTrailers(report))
-          return { _tag: "Failed", bytes, report, cause } as const
+      /** Close the stream's scope; a finalizer's defect is returned as a cause, never thrown. */
+      const closeStream = (exit: Exit.Exit<unknown, unknown>) =>
+        Effect.map(Effect.exit(close(exit)), (closed) => (Exit.isFailure(closed) ? closed.cause : undefined))
+      /** End the open reply; a Runtime API that refuses or breaks gives `Broken` (the sink judges the status). */
+      const end = (
+        trailers: RuntimeApi.ErrorTrailers | undefined,
+        outcome: Outcome
+      ): Effect.Effect<Outcome, RuntimeApi.RuntimeApiError> =>
+        Effect.matchEffect(writer!.end(trailers), {
+          onFailure: (error) => {
+            finished = true
+            return Effect.succeed<Outcome>({ _tag: "Broken", bytes, error })
+          },
+          onSuccess: () => {
+            finished = true
+            return Effect.succeed(outcome)
+          }
+        })
+      const fail = (cause: Cause.Cause<unknown>, fixed?: ErrorReport.ErrorReport) =>
+        Effect.flatMap(closeStream(Exit.failCause(cause)), (finalizerDefect) => {
+          const all = finalizerDefect === undefined ? cause : Cause.sequential(cause, finalizerDefect)
+          const report = fixed ?? options.report(all)
+          if (writer === undefined) return Effect.succeed<Outcome>({ _tag: "NotStarted", report, cause: all })
+          return end(errorTrailers(report), { _tag: "Failed", bytes, report, cause: all })
         })
 
       return yield* Effect.gen(function* () {
@@ -137,13 +158,11 @@ export const run = <E, R>(
           const step = yield* Effect.exit(restore(pull))
           if (Exit.isFailure(step)) {
             const failure = Cause.flipCauseOption(step.cause)
-            if (Option.isNone(failure)) {
-              yield* close(Exit.void)
-              if (writer === undefined) yield* start
-              yield* writer!.end()
-              return { _tag: "Completed", bytes } as const
-            }
-            return yield* fail(failure.value, options.report(failure.value))
+            if (Option.isSome(failure)) return yield* fail(failure.value)
+            const finalizerDefect = yield* closeStream(Exit.void)
+            if (finalizerDefect !== undefined) return yield* fail(finalizerDefect)
+            if (writer === undefined) yield* start
+            return yield* end(undefined, { _tag: "Completed", bytes })
           }
           for (const chunk of step.value) {
             if (chunk.length === 0) continue
@@ -156,19 +175,24 @@ export const run = <E, R>(
               const drained = yield* Effect.exit(restore(writer!.drained))
               if (Exit.isFailure(drained)) {
                 const error = Cause.failureOption(drained.cause)
-                if (Option.isSome(error)) {
-                  yield* close(Exit.interrupt(FiberId.none))
-                  yield* writer!.abort
-                  return { _tag: "Broken", bytes, error: error.value } as const
-                }
-                return yield* fail(drained.cause, options.report(drained.cause))
+                if (Option.isNone(error)) return yield* fail(drained.cause)
+                yield* closeStream(Exit.interrupt(FiberId.none))
+                finished = true
+                yield* writer!.abort
+                return { _tag: "Broken", bytes, error: error.value } as const
               }
             }
           }
         }
       }).pipe(
+        // Only reached on an unexpected failure (a defect in this module or in `open`): never leave a reply open.
         Effect.onExit((exit) =>
-          Exit.isFailure(exit) && writer !== undefined ? Effect.zipRight(close(exit), writer.abort) : close(Exit.void)
+          Exit.isFailure(exit)
+            ? Effect.zipRight(
+                Effect.ignore(close(exit)),
+                writer !== undefined && !finished ? writer.abort : Effect.void
+              )
+            : Effect.void
         )
       )
     })

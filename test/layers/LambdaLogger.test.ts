@@ -16,7 +16,11 @@ const capture = (format: RuntimeConfig.LogFormat, level: RuntimeConfig.LogLevel)
 }
 
 const inInvocation = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.locally(self, InvocationContext.current, InvocationContext.make({ requestId: "r-1", tenantId: "t-9" }))
+  Effect.provideService(
+    self,
+    InvocationContext.InvocationContext,
+    InvocationContext.make({ requestId: "r-1", tenantId: "t-9" })
+  )
 
 const parse = (line: string): Record<string, unknown> => {
   assert.isTrue(line.endsWith("\n"))

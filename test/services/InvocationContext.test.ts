@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, FiberRef, Option, TestClock } from "effect"
+import { Duration, Effect, Option, TestClock } from "effect"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
 
 const { Headers } = InvocationContext
@@ -183,9 +183,9 @@ describe("InvocationContext.make", () => {
     assert.isTrue(Option.isNone(ctx.traceId))
   })
 
-  it.effect("current is undefined outside an invocation", () =>
+  it.effect("the service is absent outside an invocation", () =>
     Effect.gen(function* () {
-      assert.isUndefined(yield* FiberRef.get(InvocationContext.current))
+      assert.isTrue(Option.isNone(yield* Effect.serviceOption(InvocationContext.InvocationContext)))
     })
   )
 })

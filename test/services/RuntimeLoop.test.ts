@@ -1,19 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Data,
-  Deferred,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  FiberRef,
-  Layer,
-  Logger,
-  Option,
-  Ref,
-  Schema,
-  TestClock
-} from "effect"
+import { Data, Deferred, Effect, Either, Exit, Fiber, Layer, Logger, Option, Ref, Schema, TestClock } from "effect"
 import * as Handler from "../../src/handler/Handler.js"
 import * as TestRuntimeApi from "../../src/layers/TestRuntimeApi.js"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
@@ -280,7 +266,7 @@ describe("RuntimeLoop", () => {
         const handler = Handler.effect(() =>
           Effect.gen(function* () {
             const ctx = yield* InvocationContext.InvocationContext
-            const current = yield* FiberRef.get(InvocationContext.current)
+            const current = Option.getOrUndefined(yield* Effect.serviceOption(InvocationContext.InvocationContext))
             return {
               requestId: ctx.requestId,
               arn: ctx.functionArn,
