@@ -28,3 +28,7 @@ export * as TestRuntimeApi from "./layers/TestRuntimeApi.js"
 export * as LambdaLogger from "./layers/LambdaLogger.js"
 /** @since 0.1.0 */
 export * as Encoders from "./streaming/Encoders.js"
+/** @since 0.1.0 */
+export * as HttpHandler from "./http/HttpHandler.js"
+/** @since 0.1.0 */
+export * as LambdaEvent from "./http/LambdaEvent.js"
