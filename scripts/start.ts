@@ -1,5 +1,5 @@
 /**
- * `npm start`: run each example function as a real Lambda runtime process against the in-repo Runtime API
+ * `npm run demo`: run each core example function as a real Lambda runtime process against the in-repo Runtime API
  * server on 127.0.0.1, send it a few sample events, and print each reply or error report.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"

@@ -84,22 +84,33 @@ const shutdownBudgetMs = (): number => {
 }
 
 /**
- * Whether the module owning `meta` is the process's entry point (`node file.js`, `tsx file.ts`, a bundle).
- * Lets one file both export its handler (for tests) and run it.
+ * Whether the module owning `meta` is the process's entry point (`node file.js`, `tsx file.ts`, a bundle), or
+ * the function entry named by `EFFECT_LAMBDA_ENTRY` (set by the `effect-lambda` CLI's bootstrap, which imports
+ * the user's file). Lets one file both export its handler (for tests) and run it.
  *
  * @since 0.1.0
  * @category utils
  */
 export const isMain = (meta: { readonly url: string }): boolean => {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
+  const entries = [process.argv[1], process.env.EFFECT_LAMBDA_ENTRY]
+  let self: string
   try {
-    const self = FileSystem.realpathSync(Url.fileURLToPath(meta.url))
-    return self === FileSystem.realpathSync(entry)
+    self = FileSystem.realpathSync(Url.fileURLToPath(meta.url))
   } catch {
     return false
   }
+  return entries.some((entry) => {
+    if (entry === undefined || entry === "") return false
+    try {
+      return self === FileSystem.realpathSync(entry)
+    } catch {
+      return false
+    }
+  })
 }
+
+/** Set on `globalThis` by `runMain`, so a bootstrap that imported the user's file knows the runtime started. */
+const runMainCalled: unique symbol = Symbol.for("effect-lambda-runtime/LambdaRuntime/runMain")
 
 /**
  * The whole runtime as one Effect: init, serve, shut down. Fails with the reason it stopped.
@@ -199,6 +210,7 @@ const installCrashHandlers = (
  * @category running
  */
 export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE>): void => {
+  ;(globalThis as { [runMainCalled]?: boolean })[runMainCalled] = true
   const main = Effect.suspend(() => {
     const settings = RuntimeConfig.fromEnv(process.env)
     return Effect.matchCauseEffect(settings, {

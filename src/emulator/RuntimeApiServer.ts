@@ -6,6 +6,11 @@
  * protocol, and records every exchange byte-exact (bodies, lower-case headers, HTTP trailers) so that tests
  * can assert on what the runtime put on the wire. Faults can be injected per invocation.
  *
+ * An invocation can also be observed while it runs: {@link Enqueued} tells when a `/next` poll took it (and
+ * its deadline) and hands over its reply as soon as the reply's POST starts. For a `live` invocation the body
+ * of a `/response` is passed on chunk by chunk as it arrives, with backpressure, followed by its trailers in
+ * the outcome. The local emulator (`LocalFunction`) is built on this.
+ *
  * @since 0.1.0
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -14,13 +19,16 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import * as InvocationContext from "../services/InvocationContext.js"
@@ -53,6 +61,12 @@ export interface InvokeRequest {
   readonly dropNext?: boolean
   /** Answer the reply POST of this invocation with this status (and a JSON error body), still recording it. */
   readonly replyStatus?: number
+  /**
+   * Observe the reply while it arrives (see {@link Enqueued}.reply): the body of a `/response` is handed on
+   * chunk by chunk as it arrives instead of being kept, so the outcome's `body` is empty. The POST is paused
+   * while more than {@link Limits}.liveBufferBytes are waiting, so the body must be consumed.
+   */
+  readonly live?: boolean
 }
 
 /**
@@ -158,6 +172,60 @@ export interface Exchange {
 }
 
 /**
+ * A `/next` poll took an invocation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Delivery {
+  readonly requestId: string
+  /** The `Lambda-Runtime-Deadline-Ms` sent with it (Unix epoch milliseconds). */
+  readonly deadlineMs: number
+}
+
+/**
+ * The body of a `/response` stopped before its end: the runtime's connection closed mid-body.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ReplyAborted extends Data.TaggedError("ReplyAborted")<{
+  readonly requestId: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    return `the reply to ${this.requestId} was cut short: ${String(this.cause)}`
+  }
+}
+
+/**
+ * A `/response` POST that has started. Its body is read once: chunk by chunk as they arrive for a `live`
+ * invocation, otherwise the whole recorded body at once. The trailers and the status this server answered
+ * are in the invocation's outcome, which completes once the body has ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LiveResponse {
+  readonly _tag: "Response"
+  readonly requestId: string
+  /** Request headers, names lower-case. */
+  readonly headers: Readonly<Record<string, string>>
+  /** Whether the body is sent with `Transfer-Encoding: chunked`. */
+  readonly streamed: boolean
+  /** Fails with {@link ReplyAborted} when the POST is cut short. Bytes past the size limit are dropped. */
+  readonly body: Stream.Stream<Uint8Array, ReplyAborted>
+}
+
+/**
+ * The first reply to an invocation, as soon as it starts: a `/response` being received, or a whole `/error`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reply = LiveResponse | ErrorOutcome
+
+/**
  * An invocation that was queued.
  *
  * @since 0.1.0
@@ -170,6 +238,14 @@ export interface Enqueued {
    * never gets one: bound the wait with `Effect.timeout`. Interrupted when the server stops.
    */
   readonly outcome: Effect.Effect<Outcome>
+  /** Waits until a `/next` poll has taken the invocation. Interrupted when the server stops. */
+  readonly delivered: Effect.Effect<Delivery>
+  /**
+   * Waits for the first reply to start (a `/response` whose headers arrived, or a complete `/error`). Only
+   * replies the server accepts count: a rejected reply (unknown id, second reply) does not. Interrupted when
+   * the server stops.
+   */
+  readonly reply: Effect.Effect<Reply>
 }
 
 /**
@@ -232,14 +308,16 @@ export const Defaults = {
 /**
  * Body size limits of `/response`: a buffered body may have 6 MiB + 100 bytes (as the Runtime Interface
  * Emulator enforces), a body sent with `Lambda-Runtime-Function-Response-Mode: streaming` 200 MiB.
- * Larger bodies are read to the end and answered 413 `RequestEntityTooLarge`.
+ * Larger bodies are read to the end and answered 413 `RequestEntityTooLarge`. `liveBufferBytes`: how much
+ * of a live body may wait for its reader before the POST is paused.
  *
  * @since 0.1.0
  * @category constants
  */
 export const Limits = {
   bufferedResponseBytes: 6 * 1024 * 1024 + 100,
-  streamedResponseBytes: 200 * 1024 * 1024
+  streamedResponseBytes: 200 * 1024 * 1024,
+  liveBufferBytes: 256 * 1024
 } as const
 
 const Routes = {
@@ -259,6 +337,8 @@ interface Entry {
   readonly requestId: string
   readonly request: InvokeRequest
   readonly outcome: Deferred.Deferred<Outcome>
+  readonly delivered: Deferred.Deferred<Delivery>
+  readonly reply: Deferred.Deferred<Reply>
   state: EntryState
   invocationId: string | undefined
 }
@@ -360,10 +440,76 @@ const isGone = (response: Http.ServerResponse): boolean =>
   response.destroyed || response.writableEnded || response.socket === null || response.socket.destroyed
 
 /**
- * Read a whole request body from the Node request, keeping at most `keep` bytes, then its trailers.
- * Fails when the connection closes before the body is complete.
+ * The body of a live `/response`, handed from the Node request to one reader. The request is paused while
+ * more than `Limits.liveBufferBytes` wait, and resumed when the reader takes them.
  */
-const readBody = (incoming: Http.IncomingMessage, keep: number): Effect.Effect<ReceivedBody, BodyAborted> =>
+class LiveBody {
+  private chunks: Array<Uint8Array> = []
+  private waiting = 0
+  private paused = false
+  private end: { readonly error: ReplyAborted | undefined } | undefined = undefined
+  private wake: (() => void) | undefined = undefined
+
+  constructor(
+    private readonly incoming: Http.IncomingMessage,
+    private readonly requestId: string
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk)
+    this.waiting += chunk.length
+    if (!this.paused && this.waiting > Limits.liveBufferBytes) {
+      this.paused = true
+      this.incoming.pause()
+    }
+    this.wake?.()
+  }
+
+  close(cause?: unknown): void {
+    if (this.end !== undefined) return
+    this.end = {
+      error: cause === undefined ? undefined : new ReplyAborted({ requestId: this.requestId, cause })
+    }
+    this.wake?.()
+  }
+
+  private readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<ReplyAborted>> = Effect.suspend(() => {
+    if (this.chunks.length > 0) {
+      const out = this.chunks
+      this.chunks = []
+      this.waiting = 0
+      if (this.paused) {
+        this.paused = false
+        this.incoming.resume()
+      }
+      return Effect.succeed(Chunk.unsafeFromArray(out))
+    }
+    if (this.end !== undefined) {
+      return Effect.fail(this.end.error === undefined ? Option.none() : Option.some(this.end.error))
+    }
+    return Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<ReplyAborted>>((resume) => {
+      this.wake = () => {
+        this.wake = undefined
+        resume(this.pull)
+      }
+      return Effect.sync(() => {
+        this.wake = undefined
+      })
+    })
+  })
+
+  readonly stream: Stream.Stream<Uint8Array, ReplyAborted> = Stream.repeatEffectChunkOption(this.pull)
+}
+
+/**
+ * Read a whole request body from the Node request, keeping at most `keep` bytes (or handing them to `live`
+ * instead), then its trailers. Fails when the connection closes before the body is complete.
+ */
+const readBody = (
+  incoming: Http.IncomingMessage,
+  keep: number,
+  live?: LiveBody
+): Effect.Effect<ReceivedBody, BodyAborted> =>
   Effect.async<ReceivedBody, BodyAborted>((resume) => {
     const chunks: Array<Uint8Array> = []
     let length = 0
@@ -372,16 +518,24 @@ const readBody = (incoming: Http.IncomingMessage, keep: number): Effect.Effect<R
       length += chunk.length
       if (kept < keep) {
         const part = chunk.length <= keep - kept ? chunk : chunk.subarray(0, keep - kept)
-        chunks.push(part)
-        kept += part.length
+        if (live === undefined) {
+          chunks.push(part)
+          kept += part.length
+        } else {
+          kept += part.length
+          live.push(new Uint8Array(part.buffer, part.byteOffset, part.length))
+        }
       }
     }
     const onEnd = () => {
       off()
-      resume(Effect.succeed({ bytes: concat(chunks, kept), length, trailers: headerRecord(incoming.trailers) }))
+      live?.close()
+      const bytes = live === undefined ? concat(chunks, kept) : new Uint8Array(0)
+      resume(Effect.succeed({ bytes, length, trailers: headerRecord(incoming.trailers) }))
     }
     const onError = (cause: unknown) => {
       off()
+      live?.close(cause)
       resume(Effect.fail(new BodyAborted({ cause })))
     }
     const onClose = () => {
@@ -391,6 +545,7 @@ const readBody = (incoming: Http.IncomingMessage, keep: number): Effect.Effect<R
       incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose)
     }
     if (incoming.readableEnded) {
+      live?.close()
       resume(Effect.succeed({ bytes: new Uint8Array(0), length: 0, trailers: headerRecord(incoming.trailers) }))
       return
     }
@@ -450,7 +605,16 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
         if (nodeServer.listening) nodeServer.close()
         nodeServer.closeAllConnections()
         queued.length = 0
-        return Effect.forEach(entries.values(), (entry) => Deferred.interrupt(entry.outcome), { discard: true })
+        return Effect.forEach(
+          entries.values(),
+          (entry) =>
+            Effect.all([
+              Deferred.interrupt(entry.outcome),
+              Deferred.interrupt(entry.delivered),
+              Deferred.interrupt(entry.reply)
+            ]),
+          { discard: true }
+        )
       })
     )
 
@@ -507,8 +671,8 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
       return response
     }
 
-    const read = (incoming: Http.IncomingMessage, record: ExchangeRecord, keep: number) =>
-      Effect.tap(readBody(incoming, keep), (body) =>
+    const read = (incoming: Http.IncomingMessage, record: ExchangeRecord, keep: number, live?: LiveBody) =>
+      Effect.tap(readBody(incoming, keep, live), (body) =>
         Effect.sync(() => {
           record.bodyLength = body.length
           record.trailers = body.trailers
@@ -570,6 +734,8 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
       const invocationId = headers[InvocationContext.Headers.invocationId]
       entry.invocationId = invocationId === undefined || invocationId === "" ? undefined : invocationId
       entry.state = "delivered"
+      const deadlineMs = Number(headers[InvocationContext.Headers.deadline])
+      yield* Deferred.succeed(entry.delivered, { requestId: entry.requestId, deadlineMs })
       return answer(record, HttpServerResponse.raw(event, { status: 200, headers }))
     })
 
@@ -618,7 +784,15 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
             : mode === "streaming"
               ? Limits.streamedResponseBytes
               : Limits.bufferedResponseBytes
-        const body = yield* Effect.either(read(incoming, record, limit))
+        const streamed = (headers[ReplyHeaders.transferEncoding] ?? "").toLowerCase().includes("chunked")
+        const live =
+          rejected === undefined && entry !== undefined && kind === "response" && entry.request.live === true
+            ? new LiveBody(incoming, requestId)
+            : undefined
+        if (live !== undefined && entry !== undefined) {
+          yield* Deferred.succeed(entry.reply, { _tag: "Response", requestId, headers, streamed, body: live.stream })
+        }
+        const body = yield* Effect.either(read(incoming, record, limit, live))
         if (body._tag === "Left") {
           if (rejected === undefined && entry !== undefined) entry.state = "delivered"
           return yield* aborted(record, body.left)
@@ -650,7 +824,7 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
                 headers,
                 body: body.right.bytes,
                 trailers: body.right.trailers,
-                streamed: (headers[ReplyHeaders.transferEncoding] ?? "").toLowerCase().includes("chunked")
+                streamed
               }
             : {
                 _tag: "Error",
@@ -661,6 +835,18 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
                 report: parseReport(body.right.bytes)
               }
         entry.state = "answered"
+        if (outcome._tag === "Error") {
+          yield* Deferred.succeed(entry.reply, outcome)
+        } else if (live === undefined) {
+          const bytes = outcome.body
+          yield* Deferred.succeed(entry.reply, {
+            _tag: "Response",
+            requestId,
+            headers,
+            streamed,
+            body: bytes.length === 0 ? Stream.empty : Stream.make(bytes)
+          })
+        }
         yield* Deferred.succeed(entry.outcome, outcome)
         return answer(record, reply)
       })
@@ -714,10 +900,25 @@ export const make: (options?: Options) => Effect.Effect<Service, HttpServerError
           return yield* Effect.dieMessage(`RuntimeApiServer: request id ${JSON.stringify(requestId)} is already in use`)
         }
         const outcome = yield* Deferred.make<Outcome>()
-        const entry: Entry = { requestId, request, outcome, state: "queued", invocationId: undefined }
+        const delivered = yield* Deferred.make<Delivery>()
+        const reply = yield* Deferred.make<Reply>()
+        const entry: Entry = {
+          requestId,
+          request,
+          outcome,
+          delivered,
+          reply,
+          state: "queued",
+          invocationId: undefined
+        }
         entries.set(requestId, entry)
         offer(entry)
-        return { requestId, outcome: Deferred.await(outcome) }
+        return {
+          requestId,
+          outcome: Deferred.await(outcome),
+          delivered: Deferred.await(delivered),
+          reply: Deferred.await(reply)
+        }
       })
 
     return RuntimeApiServer.of({

@@ -1,0 +1,19 @@
+/**
+ * The `effect-lambda` process: runs the command line and exits with its code (see `Cli`).
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Exit from "effect/Exit"
+import * as Cli from "./Cli.js"
+
+NodeRuntime.runMain(Cli.run(process.argv.slice(2)), {
+  disableErrorReporting: true,
+  disablePrettyLogger: true,
+  teardown: (exit, onExit) => {
+    const code = Exit.isSuccess(exit) ? (exit.value as number) : Exit.isInterrupted(exit) ? 0 : 1
+    onExit(code)
+    // runMain exits by itself only for a non-zero code: end a successful run even if a handle lingers.
+    if (code === 0 && !Exit.isInterrupted(exit)) setTimeout(() => process.exit(0), 100).unref()
+  }
+})

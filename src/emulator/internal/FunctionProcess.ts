@@ -1,0 +1,207 @@
+/**
+ * One function process: `node [--import tsx] bootstrap <entry>` with Lambda's environment, its output split
+ * into lines, its exit observed.
+ *
+ * @internal
+ */
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as ChildProcess from "node:child_process"
+import * as Crypto from "node:crypto"
+import * as Module from "node:module"
+import * as Path from "node:path"
+import * as Url from "node:url"
+
+/** @internal */
+export interface ExitInfo {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+/** @internal */
+export interface FunctionProcess {
+  readonly pid: number
+  readonly exited: Effect.Effect<ExitInfo>
+  readonly isRunning: () => boolean
+  /** SIGKILL now. */
+  readonly kill: Effect.Effect<ExitInfo>
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  readonly stop: (graceMs: number) => Effect.Effect<ExitInfo>
+}
+
+/** @internal */
+export interface SpawnOptions {
+  readonly entry: string
+  readonly env: Readonly<Record<string, string>>
+  readonly cwd: string
+  readonly onLine: (stream: "stdout" | "stderr", line: string) => void
+}
+
+const typeScript = /\.(?:ts|mts|cts|tsx)$/
+
+const bootstrapPath = (): string => {
+  const self = Url.fileURLToPath(import.meta.url)
+  const extension = Path.extname(self)
+  return Path.resolve(Path.dirname(self), "..", `bootstrap${extension === ".ts" ? ".ts" : ".js"}`)
+}
+
+let tsxLoader: string | undefined
+
+const tsx = (): string => {
+  if (tsxLoader === undefined) {
+    tsxLoader = Url.pathToFileURL(Module.createRequire(import.meta.url).resolve("tsx")).href
+  }
+  return tsxLoader
+}
+
+/**
+ * The command that runs `entry` as a Lambda runtime process: the bootstrap, through tsx when the entry or
+ * the bootstrap itself is TypeScript.
+ *
+ * @internal
+ */
+export const command = (entry: string): { readonly file: string; readonly args: ReadonlyArray<string> } => {
+  const bootstrap = bootstrapPath()
+  const needsTsx = typeScript.test(entry) || typeScript.test(bootstrap)
+  return { file: process.execPath, args: needsTsx ? ["--import", tsx(), bootstrap] : [bootstrap] }
+}
+
+const logStreamName = (now: Date): string => {
+  const day = now.toISOString().slice(0, 10).replaceAll("-", "/")
+  return `${day}/[$LATEST]${Crypto.randomBytes(16).toString("hex")}`
+}
+
+/** @internal */
+export interface EnvironmentOptions {
+  readonly entry: string
+  readonly functionName: string
+  readonly runtimeApi: string
+  readonly memoryMb: number
+  readonly concurrency: number
+  readonly region: string
+  readonly base: Readonly<Record<string, string | undefined>>
+}
+
+/**
+ * Lambda's environment (runtime-api.md §2) on top of `base` (the developer's own variables, credentials…).
+ *
+ * @internal
+ */
+export const environment = (options: EnvironmentOptions): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(options.base)) {
+    if (value !== undefined) env[name] = value
+  }
+  delete env.AWS_LAMBDA_MAX_CONCURRENCY
+  delete env._X_AMZN_TRACE_ID
+  const taskRoot = Path.dirname(options.entry)
+  const handlerFile = Path.basename(options.entry).replace(/\.[^.]+$/, "")
+  Object.assign(env, {
+    AWS_LAMBDA_RUNTIME_API: options.runtimeApi,
+    EFFECT_LAMBDA_ENTRY: options.entry,
+    _HANDLER: `${handlerFile}.handler`,
+    LAMBDA_TASK_ROOT: taskRoot,
+    LAMBDA_RUNTIME_DIR: Path.dirname(bootstrapPath()),
+    AWS_LAMBDA_FUNCTION_NAME: options.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${options.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(new Date()),
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    AWS_REGION: env.AWS_REGION ?? options.region,
+    AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION ?? env.AWS_REGION ?? options.region,
+    TZ: env.TZ ?? ":UTC",
+    LANG: env.LANG ?? "en_US.UTF-8"
+  })
+  if (options.concurrency > 1) env.AWS_LAMBDA_MAX_CONCURRENCY = String(options.concurrency)
+  return env
+}
+
+const lines = (onLine: (line: string) => void) => {
+  let partial = ""
+  return {
+    push: (chunk: string) => {
+      const parts = (partial + chunk).split("\n")
+      partial = parts.pop() ?? ""
+      for (const part of parts) onLine(part.endsWith("\r") ? part.slice(0, -1) : part)
+    },
+    flush: () => {
+      if (partial.length > 0) onLine(partial)
+      partial = ""
+    }
+  }
+}
+
+/**
+ * Spawn the function; the process is killed (SIGKILL) when the scope closes, if it still runs.
+ *
+ * @internal
+ */
+export const spawn = (options: SpawnOptions): Effect.Effect<FunctionProcess, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const exited = yield* Deferred.make<ExitInfo>()
+      const { file, args } = command(options.entry)
+      const child = ChildProcess.spawn(file, [...args], {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      const out = lines((line) => options.onLine("stdout", line))
+      const err = lines((line) => options.onLine("stderr", line))
+      child.stdout.setEncoding("utf8").on("data", out.push)
+      child.stderr.setEncoding("utf8").on("data", err.push)
+      let stdoutOpen = true
+      let stderrOpen = true
+      let exitInfo: ExitInfo | undefined
+      const settle = () => {
+        if (exitInfo === undefined || stdoutOpen || stderrOpen) return
+        out.flush()
+        err.flush()
+        Deferred.unsafeDone(exited, Effect.succeed(exitInfo))
+      }
+      child.stdout.on("close", () => {
+        stdoutOpen = false
+        settle()
+      })
+      child.stderr.on("close", () => {
+        stderrOpen = false
+        settle()
+      })
+      child.on("error", (error) => {
+        options.onLine("stderr", `could not start the function process: ${error.message}`)
+        exitInfo = { code: null, signal: null }
+        stdoutOpen = false
+        stderrOpen = false
+        settle()
+      })
+      child.on("exit", (code, signal) => {
+        exitInfo = { code, signal }
+        settle()
+        // A grandchild may hold the pipes open: do not wait for them forever.
+        setTimeout(() => {
+          stdoutOpen = false
+          stderrOpen = false
+          settle()
+        }, 1_000).unref()
+      })
+      const isRunning = () => child.exitCode === null && child.signalCode === null && exitInfo === undefined
+      const signal = (name: NodeJS.Signals) =>
+        Effect.sync(() => {
+          if (isRunning()) child.kill(name)
+        })
+      const kill = Effect.zipRight(signal("SIGKILL"), Deferred.await(exited))
+      const stop = (graceMs: number) =>
+        Effect.zipRight(
+          signal("SIGTERM"),
+          Deferred.await(exited).pipe(
+            Effect.timeout(graceMs),
+            Effect.catchAll(() => kill)
+          )
+        )
+      const process: FunctionProcess = { pid: child.pid ?? -1, exited: Deferred.await(exited), isRunning, kill, stop }
+      return process
+    }),
+    (fn) => (fn.isRunning() ? Effect.asVoid(Effect.timeout(fn.kill, 5_000).pipe(Effect.ignore)) : Effect.void)
+  )

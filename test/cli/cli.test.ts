@@ -1,0 +1,288 @@
+/**
+ * The `effect-lambda` CLI as a user runs it: `node bin/effect-lambda.js …` as a child process, with real
+ * ports, stdin/stdout/stderr and exit codes.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Crypto from "node:crypto"
+import * as FileSystem from "node:fs"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { cli, curl, fixture, root, run } from "../emulator/support.js"
+
+const node = process.execPath
+const bin = Path.join(root, "bin/effect-lambda.js")
+const effectLambda = (args: ReadonlyArray<string>, options: { readonly stdin?: string } = {}) =>
+  run(node, [bin, ...args], options)
+
+const tempFile = (name: string, content: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = FileSystem.mkdtempSync(Path.join(Os.tmpdir(), "effect-lambda-cli-"))
+      const file = Path.join(dir, name)
+      FileSystem.writeFileSync(file, content)
+      return file
+    }),
+    (file) => Effect.sync(() => FileSystem.rmSync(Path.dirname(file), { recursive: true, force: true }))
+  )
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe("effect-lambda CLI", () => {
+  it.live(
+    "help for the program and for every command and flag",
+    () =>
+      Effect.gen(function* () {
+        const main = yield* effectLambda(["--help"])
+        assert.strictEqual(main.code, 0)
+        assert.include(main.stdout, "effect-lambda dev <entry> [options]")
+        assert.include(main.stdout, "effect-lambda invoke <entry> [options]")
+        const devHelp = yield* effectLambda(["dev", "--help"])
+        assert.strictEqual(devHelp.code, 0)
+        for (const flag of [
+          "--port <port>",
+          "--stream",
+          "--watch",
+          "--concurrency <n>",
+          "--timeout <seconds>",
+          "--name <name>",
+          "--try <request>",
+          "-h, --help"
+        ]) {
+          assert.include(devHelp.stdout, flag)
+        }
+        const invokeHelp = yield* effectLambda(["help", "invoke"])
+        assert.strictEqual(invokeHelp.code, 0)
+        for (const flag of ["--event <file>", "--timeout <seconds>", "--name <name>"])
+          assert.include(invokeHelp.stdout, flag)
+      }),
+    180_000
+  )
+
+  it.live(
+    "usage errors exit 2 with a clear message",
+    () =>
+      Effect.gen(function* () {
+        const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+          [["invoke"], "missing <entry>"],
+          [["invoke", "nope/missing.ts"], "no such file: nope/missing.ts"],
+          [["dev", "examples"], "not a file: examples"],
+          [["dev", "examples/echo.ts", "--port", "http"], '--port must be a port number (0-65535), got "http"'],
+          [["dev", "examples/echo.ts", "--bogus"], "unknown option --bogus"],
+          [["dev", "examples/echo.ts", "--timeout"], "--timeout needs a value"],
+          [["invoke", "examples/echo.ts", "--event", "nope.json"], "no such event file: nope.json"],
+          [["frobnicate"], 'unknown command "frobnicate"']
+        ]
+        for (const [args, message] of cases) {
+          const result = yield* effectLambda(args)
+          assert.strictEqual(result.code, 2, args.join(" "))
+          assert.include(result.stderr, message)
+        }
+        const notJson = yield* effectLambda(["invoke", "examples/echo.ts"], { stdin: "{oops" })
+        assert.strictEqual(notJson.code, 2)
+        assert.include(notJson.stderr, "the event (stdin) is not JSON")
+      }),
+    180_000
+  )
+
+  it.live(
+    "invoke: the event from --event FILE, the reply on stdout, a log line on stderr",
+    () =>
+      Effect.gen(function* () {
+        const event = yield* tempFile("event.json", '{"order":{"id":"A-17"},"n":[1,2,3]}')
+        const result = yield* effectLambda(["invoke", "examples/echo.ts", "--event", event])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.strictEqual(result.stdout, '{"order":{"id":"A-17"},"n":[1,2,3]}')
+        assert.match(result.stderr, /Invoke echo → 200 \(\d+ ms, 35 B\)/)
+      }).pipe(Effect.scoped),
+    180_000
+  )
+
+  it.live(
+    "invoke: the event from stdin; a function error exits 1 with the error object on stdout",
+    () =>
+      Effect.gen(function* () {
+        const ok = yield* effectLambda(["invoke", "examples/echo.ts"], { stdin: "[1,2]" })
+        assert.strictEqual(ok.code, 0)
+        assert.strictEqual(ok.stdout, "[1,2]")
+        const failed = yield* effectLambda(["invoke", "examples/fail.ts", "--event", "-"], { stdin: '{"id":"A-17"}' })
+        assert.strictEqual(failed.code, 1)
+        const error = JSON.parse(failed.stdout)
+        assert.strictEqual(error.errorType, "OrderNotFound")
+        assert.strictEqual(error.errorMessage, "order A-17 was not found")
+        assert.include(failed.stderr, "✗ OrderNotFound: order A-17 was not found")
+        // The function's own log lines are shown on stderr, prefixed.
+        assert.match(failed.stderr, /\[fail\] .*Invoke Error: OrderNotFound/)
+      }),
+    180_000
+  )
+
+  it.live(
+    "invoke: a streamed reply goes to stdout as it comes; a stream cut by an error exits 1",
+    () =>
+      Effect.gen(function* () {
+        const sse = yield* effectLambda(["invoke", "examples/sse.ts"], { stdin: '{"ticks":3}' })
+        assert.strictEqual(sse.code, 0, sse.stderr)
+        assert.strictEqual(sse.stdout, [1, 2, 3].map((n) => `event: tick\nid: ${n}\ndata: {"n":${n}}\n\n`).join(""))
+        assert.match(sse.stderr, /Invoke sse → 200 \(streamed\)/)
+        const cut = yield* effectLambda(["invoke", "examples/stream-fail.ts"], {
+          stdin: '{"bytes":100,"failAfter":10}'
+        })
+        assert.strictEqual(cut.code, 1)
+        assert.strictEqual(Buffer.byteLength(cut.stdout, "latin1"), 10)
+        assert.include(
+          cut.stderr,
+          "✗ the reply was cut off after 10 B: UpstreamClosed: the upstream closed after 10 bytes"
+        )
+      }),
+    180_000
+  )
+
+  it.live(
+    "invoke: an HTTP reply's prelude is shown on stderr and its body on stdout",
+    () =>
+      Effect.gen(function* () {
+        const event = JSON.stringify({
+          version: "2.0",
+          routeKey: "$default",
+          rawPath: "/items/7",
+          rawQueryString: "",
+          headers: { host: "abc.lambda-url.us-east-1.on.aws" },
+          requestContext: {
+            accountId: "123456789012",
+            apiId: "abc",
+            domainName: "abc.lambda-url.us-east-1.on.aws",
+            domainPrefix: "abc",
+            http: { method: "GET", path: "/items/7", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+            requestId: "r",
+            routeKey: "$default",
+            stage: "$default",
+            time: "12/Mar/2020:19:03:58 +0000",
+            timeEpoch: 1583348638390
+          },
+          isBase64Encoded: false
+        })
+        const result = yield* effectLambda(["invoke", "examples/http-stream.ts"], { stdin: event })
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.deepStrictEqual(JSON.parse(result.stdout), { id: "7" })
+        assert.match(result.stderr, /^HTTP 200 /m)
+      }),
+    180_000
+  )
+
+  it.live(
+    "invoke: an entry that is not a function, and one that crashes at init, exit 1 with the reason",
+    () =>
+      Effect.gen(function* () {
+        const notAFunction = yield* effectLambda(["invoke", fixture("not-a-function.ts")], { stdin: "{}" })
+        assert.strictEqual(notAFunction.code, 1)
+        assert.include(notAFunction.stderr, "✗ Runtime.HandlerNotFound:")
+        assert.include(notAFunction.stderr, "is not a Lambda function")
+        const crash = yield* effectLambda(["invoke", fixture("init-crash.ts")], { stdin: "{}" })
+        assert.strictEqual(crash.code, 1)
+        assert.include(crash.stderr, "✗ TypeError: cannot read the configuration")
+      }),
+    180_000
+  )
+
+  it.scopedLive(
+    "dev: prints the URLs and a curl line, serves, logs each request, stops on Ctrl-C with its function",
+    () =>
+      Effect.gen(function* () {
+        const dev = yield* cli([
+          "dev",
+          "examples/http-stream.ts",
+          "--stream",
+          "--port",
+          "0",
+          "--try",
+          "/hello",
+          "--try",
+          'POST /echo {"a":1}'
+        ])
+        const ready = yield* dev.waitFor(/✓ http-stream is ready \(started in [\d.]+ s, pid (\d+)\)/)
+        const pid = Number(ready[1])
+        const url = /Function URL \(streamed\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(dev.stdout())?.[1]
+        assert.isString(url)
+        const out = dev.stdout()
+        assert.include(out, `POST ${url}/2015-03-31/functions/http-stream/invocations`)
+        assert.include(out, `POST ${url}/2021-11-15/functions/http-stream/response-streaming-invocations`)
+        assert.include(out, `curl -iN ${url}/hello`)
+        assert.include(out, `curl -iN ${url}/echo -H 'content-type: application/json' --data-binary '{"a":1}'`)
+        const hello = yield* curl(["-sN", `${url}/hello`])
+        assert.strictEqual(hello.stdout, "hello")
+        yield* dev.waitFor(/GET \/hello → 200 \(\d+ ms, 5 B\)/)
+        const invoked = yield* curl(["-s", `${url}/2015-03-31/functions/function/invocations`, "-d", "{}"])
+        assert.strictEqual(invoked.code, 0)
+        yield* dev.waitFor(/Invoke function → 200/)
+        assert.isTrue(isAlive(pid))
+        dev.kill("SIGINT")
+        const exit = yield* dev.exited
+        assert.strictEqual(exit.code, 0)
+        assert.isFalse(isAlive(pid))
+      })
+  )
+
+  it.scopedLive(
+    "dev: a port in use, and an entry that is not a function, are refused with a clear message",
+    () =>
+      Effect.gen(function* () {
+        const blocker = yield* Effect.acquireRelease(
+          Effect.async<Net.Server>((resume) => {
+            const server = Net.createServer()
+            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+          }),
+          (server) => Effect.sync(() => server.close())
+        )
+        const address = blocker.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        const taken = yield* effectLambda(["dev", "examples/echo.ts", "--port", String(port)])
+        assert.strictEqual(taken.code, 2)
+        assert.include(taken.stderr, `port ${port} is already in use`)
+        assert.include(taken.stderr, "--port")
+        const notAFunction = yield* effectLambda(["dev", fixture("not-a-function.ts"), "--port", "0"])
+        assert.strictEqual(notAFunction.code, 1)
+        assert.include(notAFunction.stderr, "test/fixtures/emulator/not-a-function.ts is not a Lambda function")
+      }),
+    180_000
+  )
+
+  it.scopedLive(
+    "dev --watch: editing the entry restarts the function with the new code",
+    () =>
+      Effect.gen(function* () {
+        const dir = Path.join(root, ".scratch", `watch-${Crypto.randomUUID()}`)
+        yield* Effect.acquireRelease(
+          Effect.sync(() => FileSystem.mkdirSync(dir, { recursive: true })),
+          () => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
+        )
+        const entry = Path.join(dir, "versioned.ts")
+        const source = (version: string) =>
+          [
+            'import { Effect } from "effect"',
+            'import { Handler, LambdaRuntime } from "../../src/index.js"',
+            `export const handler = Handler.effect(() => Effect.succeed({ version: "${version}" }))`,
+            "if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)",
+            ""
+          ].join("\n")
+        FileSystem.writeFileSync(entry, source("v1"))
+        const dev = yield* cli(["dev", entry, "--watch", "--port", "0"])
+        yield* dev.waitFor(/✓ versioned is ready/)
+        const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(dev.stdout())?.[1]
+        const invoke = curl(["-s", `${url}/2015-03-31/functions/function/invocations`, "-d", "{}"])
+        assert.strictEqual((yield* invoke).stdout, '{"version":"v1"}')
+        FileSystem.writeFileSync(entry, source("v2"))
+        yield* dev.waitFor(/versioned\.ts changed: restarting versioned\n[\s\S]*✓ versioned is ready/)
+        assert.strictEqual((yield* invoke).stdout, '{"version":"v2"}')
+      }),
+    180_000
+  )
+})
