@@ -6,7 +6,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Deferred, Effect } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
-import * as RuntimeApiServer from "../src/emulator/RuntimeApiServer.js"
+import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 
 const root = Path.resolve(import.meta.dirname, "..")
 

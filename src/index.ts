@@ -32,3 +32,5 @@ export * as Encoders from "./streaming/Encoders.js"
 export * as HttpHandler from "./http/HttpHandler.js"
 /** @since 0.1.0 */
 export * as LambdaEvent from "./http/LambdaEvent.js"
+/** @since 0.1.0 */
+export * as HttpPrelude from "./streaming/HttpPrelude.js"

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
+import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 import { spawnFunction } from "../support/FunctionProcess.js"
 
 const server = RuntimeApiServer.make()

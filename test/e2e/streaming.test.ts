@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Schedule, Stream } from "effect"
-import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
+import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 import { Encoders } from "../../src/index.js"
 import { spawnFunction } from "../support/FunctionProcess.js"
 

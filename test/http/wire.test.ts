@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
 import * as Crypto from "node:crypto"
-import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
+import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 import { Encoders, TestRuntimeApi } from "../../src/index.js"
 import * as HttpPrelude from "../../src/streaming/HttpPrelude.js"
 import { spawnFunction } from "../support/FunctionProcess.js"

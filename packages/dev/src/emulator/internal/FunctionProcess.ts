@@ -57,14 +57,17 @@ const tsx = (): string => {
 
 /**
  * The command that runs `entry` as a Lambda runtime process: the bootstrap, through tsx when the entry or
- * the bootstrap itself is TypeScript.
+ * the bootstrap itself is TypeScript. A TypeScript bootstrap means a checkout of the repository: there the
+ * runtime package is resolved to its sources (the `effect-lambda-source` export condition), as in the CLI.
  *
  * @internal
  */
 export const command = (entry: string): { readonly file: string; readonly args: ReadonlyArray<string> } => {
   const bootstrap = bootstrapPath()
-  const needsTsx = typeScript.test(entry) || typeScript.test(bootstrap)
-  return { file: process.execPath, args: needsTsx ? ["--import", tsx(), bootstrap] : [bootstrap] }
+  const checkout = typeScript.test(bootstrap)
+  const needsTsx = typeScript.test(entry) || checkout
+  const conditions = checkout ? ["--conditions=effect-lambda-source"] : []
+  return { file: process.execPath, args: needsTsx ? [...conditions, "--import", tsx(), bootstrap] : [bootstrap] }
 }
 
 const logStreamName = (now: Date): string => {

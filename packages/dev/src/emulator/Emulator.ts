@@ -21,7 +21,7 @@
  *   event per piece of body as it arrives, then `InvokeComplete`; on any error `InvokeComplete` carries
  *   `ErrorCode` (the error type, e.g. `UpstreamClosed`, `Sandbox.Timedout`) and `ErrorDetails` (its message),
  *   after whatever bytes were already streamed.
- * - **Function URL, buffered** (the default): the reply is translated by {@link FunctionUrl.fromBuffered}; any
+ * - **Function URL, buffered** (the default): the reply is translated by {@link FunctionUrlFront.fromBuffered}; any
  *   error, or an invalid reply, is a 502 with `{"message":"Internal Server Error"}` and the details in the log.
  * - **Function URL, streamed** (`functionUrl: "streamed"`, Lambda's `RESPONSE_STREAM` invoke mode): a reply
  *   with the HTTP-integration prelude has its status and headers sent as soon as the prelude is decoded, then
@@ -52,9 +52,9 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
-import * as HttpPrelude from "../streaming/HttpPrelude.js"
+import * as HttpPrelude from "effect-lambda-runtime/HttpPrelude"
 import * as EventStream from "./EventStream.js"
-import * as FunctionUrl from "./FunctionUrl.js"
+import * as FunctionUrlFront from "./FunctionUrlFront.js"
 import * as LocalFunction from "./LocalFunction.js"
 
 /**
@@ -423,7 +423,7 @@ export const make = (
       })
 
     /** Fails when the function's headers are not valid HTTP (nothing was sent then). */
-    const respond = (res: Http.ServerResponse, response: FunctionUrl.Response) =>
+    const respond = (res: Http.ServerResponse, response: FunctionUrlFront.Response) =>
       Effect.flatMap(
         Effect.try(() =>
           res.writeHead(response.status, {
@@ -436,8 +436,8 @@ export const make = (
 
     const badGateway = (res: Http.ServerResponse, why: string, label: string, startedAt: number) =>
       Effect.zipRight(
-        Effect.orDie(respond(res, FunctionUrl.badGateway)),
-        logLine(label, `502 ${why}`, startedAt, FunctionUrl.badGateway.body.length)
+        Effect.orDie(respond(res, FunctionUrlFront.badGateway)),
+        logLine(label, `502 ${why}`, startedAt, FunctionUrlFront.badGateway.body.length)
       )
 
     const functionUrl = (req: Http.IncomingMessage, res: Http.ServerResponse) =>
@@ -455,7 +455,7 @@ export const make = (
           return yield* logLine(label, "413", startedAt, tooLarge.length)
         }
         const requestId = Crypto.randomUUID()
-        const event = FunctionUrl.event(
+        const event = FunctionUrlFront.event(
           {
             method,
             url,
@@ -467,7 +467,7 @@ export const make = (
           {
             requestId,
             timeEpochMs: startedAt,
-            urlId: FunctionUrl.urlId(fn.functionName),
+            urlId: FunctionUrlFront.urlId(fn.functionName),
             ...(req.socket.localPort === undefined ? {} : { port: req.socket.localPort })
           }
         )
@@ -490,7 +490,7 @@ export const make = (
                   if (completion.error === undefined) yield* notice(`${label}: ${decoded.left.message}`)
                   return yield* badGateway(res, completion.error?.errorType ?? "InvalidPrelude", label, startedAt)
                 }
-                head = FunctionUrl.fromPrelude(decoded.right.prelude)
+                head = FunctionUrlFront.fromPrelude(decoded.right.prelude)
                 rest = decoded.right.body
               } else {
                 head = { status: 200, headers: [["content-type", reply.contentType]] }
@@ -538,7 +538,7 @@ export const make = (
         const completion = yield* reply.completion
         const error = completion.error ?? (collected === undefined ? sizeError(requestId) : undefined)
         if (error !== undefined) return yield* badGateway(res, error.errorType, label, startedAt)
-        const response = FunctionUrl.fromBuffered(collected!, reply.contentType)
+        const response = FunctionUrlFront.fromBuffered(collected!, reply.contentType)
         if ("_tag" in response) {
           yield* notice(`${label}: the function's reply is not a valid Function URL response: ${response.reason}`)
           return yield* badGateway(res, "InvalidResponse", label, startedAt)

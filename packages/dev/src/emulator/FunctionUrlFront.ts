@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import * as Crypto from "node:crypto"
-import type * as HttpPrelude from "../streaming/HttpPrelude.js"
+import type * as HttpPrelude from "effect-lambda-runtime/HttpPrelude"
 
 /**
  * An HTTP request as received by the emulator.

@@ -12,7 +12,7 @@ import * as Path from "node:path"
 import { cli, curl, fixture, root, run } from "../emulator/support.js"
 
 const node = process.execPath
-const bin = Path.join(root, "bin/effect-lambda.js")
+const bin = Path.join(root, "packages/dev/bin/effect-lambda.js")
 const effectLambda = (args: ReadonlyArray<string>, options: { readonly stdin?: string } = {}) =>
   run(node, [bin, ...args], options)
 

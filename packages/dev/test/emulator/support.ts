@@ -10,8 +10,9 @@ import * as Emulator from "../../src/emulator/Emulator.js"
 import { fromUnsafe } from "../../src/emulator/internal/console.js"
 import * as LocalFunction from "../../src/emulator/LocalFunction.js"
 
-export const root = Path.resolve(import.meta.dirname, "../..")
-export const fixture = (name: string) => Path.join("test/fixtures/emulator", name)
+/** The repository root: tests run there, so `examples/…` paths are the repository's examples. */
+export const root = Path.resolve(import.meta.dirname, "../../../..")
+export const fixture = (name: string) => Path.join("packages/dev/test/fixtures/emulator", name)
 
 /** A console that keeps every line (`log` and `error` alike); `lines()` reads them. */
 export const recordingConsole = () => {
@@ -149,7 +150,7 @@ export const spawn = (
 export const cli = (
   args: ReadonlyArray<string>,
   options: { readonly stdin?: string; readonly env?: Record<string, string> } = {}
-) => spawn(process.execPath, [Path.join(root, "bin/effect-lambda.js"), ...args], options)
+) => spawn(process.execPath, [Path.join(root, "packages/dev/bin/effect-lambda.js"), ...args], options)
 
 /** Run a process to its end. */
 export const run = (

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck } from "effect"
-import * as FunctionUrl from "../../src/emulator/FunctionUrl.js"
+import * as FunctionUrlFront from "../../src/emulator/FunctionUrlFront.js"
 
 const encoder = new TextEncoder()
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8")
 
-const request = (overrides: Partial<FunctionUrl.Request> = {}): FunctionUrl.Request => ({
+const request = (overrides: Partial<FunctionUrlFront.Request> = {}): FunctionUrlFront.Request => ({
   method: "GET",
   url: "/",
   rawHeaders: ["Host", "abc.lambda-url.us-east-1.on.aws", "User-Agent", "test/1.0"],
@@ -15,11 +15,15 @@ const request = (overrides: Partial<FunctionUrl.Request> = {}): FunctionUrl.Requ
   ...overrides
 })
 
-const context: FunctionUrl.Context = { requestId: "req-1", timeEpochMs: Date.UTC(2026, 2, 12, 19, 3, 58), urlId: "abc" }
+const context: FunctionUrlFront.Context = {
+  requestId: "req-1",
+  timeEpochMs: Date.UTC(2026, 2, 12, 19, 3, 58),
+  urlId: "abc"
+}
 
-describe("FunctionUrl.event", () => {
+describe("FunctionUrlFront.event", () => {
   it("follows the payload-2.0 shape of a Function URL request", () => {
-    const event = FunctionUrl.event(
+    const event = FunctionUrlFront.event(
       request({
         method: "POST",
         url: "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
@@ -74,7 +78,7 @@ describe("FunctionUrl.event", () => {
   })
 
   it("leaves out the body, cookies and query when there are none", () => {
-    const event = FunctionUrl.event(request(), context)
+    const event = FunctionUrlFront.event(request(), context)
     assert.isUndefined(event.body)
     assert.isUndefined(event.cookies)
     assert.isUndefined(event.queryStringParameters)
@@ -87,7 +91,7 @@ describe("FunctionUrl.event", () => {
     "any body survives: text for textual UTF-8, base64 otherwise",
     [FastCheck.uint8Array({ minLength: 1 }), FastCheck.boolean()],
     ([body, textual]) => {
-      const event = FunctionUrl.event(
+      const event = FunctionUrlFront.event(
         request({
           method: "PUT",
           rawHeaders: ["content-type", textual ? "application/json" : "application/octet-stream"],
@@ -104,9 +108,9 @@ describe("FunctionUrl.event", () => {
   )
 })
 
-describe("FunctionUrl.fromBuffered", () => {
+describe("FunctionUrlFront.fromBuffered", () => {
   it("a 2.0 response object: status, headers, cookies as Set-Cookie, body; content type defaults to JSON", () => {
-    const response = FunctionUrl.fromBuffered(
+    const response = FunctionUrlFront.fromBuffered(
       encoder.encode(
         JSON.stringify({
           statusCode: 201,
@@ -131,7 +135,7 @@ describe("FunctionUrl.fromBuffered", () => {
 
   it("isBase64Encoded bodies are decoded", () => {
     const bytes = new Uint8Array([0, 159, 146, 150])
-    const response = FunctionUrl.fromBuffered(
+    const response = FunctionUrlFront.fromBuffered(
       encoder.encode(
         JSON.stringify({
           statusCode: 200,
@@ -151,7 +155,7 @@ describe("FunctionUrl.fromBuffered", () => {
   it("the shorthand: JSON without statusCode (object, string, number) is a 200 application/json with the reply as body", () => {
     for (const value of [{ message: "Hello, world!" }, "Hello, world!", 42, [1, 2]]) {
       const payload = encoder.encode(JSON.stringify(value))
-      assert.deepStrictEqual(FunctionUrl.fromBuffered(payload, "application/json"), {
+      assert.deepStrictEqual(FunctionUrlFront.fromBuffered(payload, "application/json"), {
         status: 200,
         headers: [["content-type", "application/json"]],
         body: payload
@@ -160,7 +164,7 @@ describe("FunctionUrl.fromBuffered", () => {
   })
 
   it("a reply that is not JSON is passed through with its content type", () => {
-    const response = FunctionUrl.fromBuffered(encoder.encode("plain words"), "text/plain")
+    const response = FunctionUrlFront.fromBuffered(encoder.encode("plain words"), "text/plain")
     assert.isFalse("_tag" in response)
     if ("_tag" in response) return
     assert.strictEqual(text(response.body), "plain words")
@@ -169,26 +173,26 @@ describe("FunctionUrl.fromBuffered", () => {
 
   it("an invalid 2.0 response is refused with the reason", () => {
     const invalid = (value: unknown) =>
-      FunctionUrl.fromBuffered(encoder.encode(JSON.stringify(value)), "application/json")
+      FunctionUrlFront.fromBuffered(encoder.encode(JSON.stringify(value)), "application/json")
     assert.deepStrictEqual(invalid({ statusCode: "200" }), {
       _tag: "InvalidResponse",
       reason: 'statusCode "200" is not an HTTP status'
     })
     assert.strictEqual(
-      (invalid({ statusCode: 200, body: { a: 1 } }) as FunctionUrl.InvalidResponse).reason,
+      (invalid({ statusCode: 200, body: { a: 1 } }) as FunctionUrlFront.InvalidResponse).reason,
       "body is not a string"
     )
     assert.strictEqual(
-      (invalid({ statusCode: 200, cookies: "a=1" }) as FunctionUrl.InvalidResponse).reason,
+      (invalid({ statusCode: 200, cookies: "a=1" }) as FunctionUrlFront.InvalidResponse).reason,
       "cookies is not an array of strings"
     )
   })
 })
 
-describe("FunctionUrl.fromPrelude", () => {
+describe("FunctionUrlFront.fromPrelude", () => {
   it("status, lower-case headers, one Set-Cookie per cookie; framing headers dropped", () => {
     assert.deepStrictEqual(
-      FunctionUrl.fromPrelude({
+      FunctionUrlFront.fromPrelude({
         statusCode: 404,
         headers: { "Content-Type": "text/html", "Transfer-Encoding": "chunked" },
         cookies: ["a=1", "b=2"]

@@ -31,8 +31,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
-import * as InvocationContext from "../services/InvocationContext.js"
-import * as RuntimeApi from "../services/RuntimeApi.js"
+import * as InvocationContext from "effect-lambda-runtime/InvocationContext"
+import * as RuntimeApi from "effect-lambda-runtime/RuntimeApi"
 
 /**
  * One invocation to hand to the runtime, and the faults to inject into it.

@@ -15,8 +15,8 @@
 import * as Layer from "effect/Layer"
 import * as Http from "node:http"
 import * as Url from "node:url"
-import * as Handler from "../handler/Handler.js"
-import * as LambdaRuntime from "../LambdaRuntime.js"
+import * as Handler from "effect-lambda-runtime/Handler"
+import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"
 
 /**
  * The environment variable naming the function's entry file (an absolute path).

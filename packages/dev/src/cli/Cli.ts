@@ -21,7 +21,7 @@ import * as Path from "node:path"
 import * as Emulator from "../emulator/Emulator.js"
 import * as ConsoleOf from "../emulator/internal/console.js"
 import * as LocalFunction from "../emulator/LocalFunction.js"
-import * as HttpPrelude from "../streaming/HttpPrelude.js"
+import * as HttpPrelude from "effect-lambda-runtime/HttpPrelude"
 import * as Args from "./Args.js"
 
 /**

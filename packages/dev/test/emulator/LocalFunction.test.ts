@@ -49,7 +49,7 @@ describe("LocalFunction", () => {
         assert.strictEqual(env.AWS_LAMBDA_INITIALIZATION_TYPE, "on-demand")
         assert.isNull(env.AWS_LAMBDA_MAX_CONCURRENCY)
         assert.strictEqual(env._HANDLER, "probe.handler")
-        assert.strictEqual(env.LAMBDA_TASK_ROOT, Path.join(root, "test/fixtures/emulator"))
+        assert.strictEqual(env.LAMBDA_TASK_ROOT, Path.join(root, "packages/dev/test/fixtures/emulator"))
         assert.isString(env.AWS_REGION)
         assert.strictEqual(env.TZ, process.env.TZ ?? ":UTC")
         assert.strictEqual(env.PROBE_EXTRA, "from the developer")
