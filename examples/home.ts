@@ -70,14 +70,14 @@ async function run() {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      pending += value.replace(/\\r\\n?/g, "\\n");
+      const at = Math.round(performance.now() - started);
+      pending += value;
       let end;
       while ((end = pending.indexOf("\\n\\n")) !== -1) {
         const block = pending.slice(0, end);
         pending = pending.slice(end + 2);
         const data = field(block, "data");
         if (data === "") continue;
-        const at = Math.round(performance.now() - started);
         const item = document.createElement("li");
         item.dataset.n = String(list.children.length + 1);
         item.dataset.atMs = String(at);
