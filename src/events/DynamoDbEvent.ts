@@ -3,8 +3,8 @@
  * (`{ "Id": { "N": "101" } }`): `Event` keeps them so; {@link event} unmarshalls `NewImage`/`OldImage` into
  * plain values and decodes them with a schema of yours (see {@link image}), and `Keys` into plain values.
  *
- * Unmarshalling: `S` → string, `N` → number (an integer beyond 2^53 → bigint; a decimal with more than 15–17
- * significant digits is rounded to the nearest double), `B` → Uint8Array, `BOOL` → boolean, `NULL` → null,
+ * Unmarshalling: `S` → string, `N` → number (an integer no double holds exactly → bigint; a decimal with more
+ * than 15–17 significant digits is rounded to the nearest double), `B` → Uint8Array, `BOOL` → boolean, `NULL` → null,
  * `SS`/`NS`/`BS` → ReadonlySet, `L` → array, `M` → object.
  *
  * @example

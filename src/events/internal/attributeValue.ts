@@ -55,14 +55,16 @@ const describe = (u: unknown): string => {
 
 const tags = ["S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M"] as const
 
-/** A DynamoDB number: a safe-integer or decimal as `number`, an integer beyond 2^53 as `bigint`. */
+/** A DynamoDB number: as `number`, except an integer no double holds exactly, which is a `bigint`. */
 const parseNumber = (raw: unknown, path: ReadonlyArray<PropertyKey>): number | bigint => {
   if (typeof raw !== "string" || !numberPattern.test(raw)) {
     throw new Invalid(path, `Expected a DynamoDB number string, actual ${describe(raw)}`)
   }
   if (integerPattern.test(raw)) {
     const n = Number(raw)
-    return Number.isSafeInteger(n) ? n : BigInt(raw)
+    if (Number.isSafeInteger(n)) return n
+    const big = BigInt(raw)
+    return BigInt(n) === big ? n : big
   }
   const n = Number(raw)
   if (!Number.isFinite(n)) throw new Invalid(path, `Expected a finite number, actual ${describe(raw)}`)
