@@ -3,7 +3,8 @@
  * a 10-record batch goes in and the exact reply bytes (Lambda's partial batch response) are checked.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
+import * as SampleEvents from "../../packages/dev/src/events/SampleEvents.js"
 import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
 import * as Events from "../support/BatchEvents.js"
 import { spawnFunction } from "../support/FunctionProcess.js"
@@ -100,6 +101,23 @@ describe("batch examples end to end", () => {
       yield* fn.waitForOutput("interrupted 4")
       assert.include(fn.stdout(), "finished 3")
       assert.notInclude(fn.stdout(), "finished 4")
+    })
+  )
+
+  it.scopedLive("a sample SQS event with a body, sent as is, is handled by sqs-batch", () =>
+    Effect.gen(function* () {
+      const api = yield* server
+      const fn = yield* spawnFunction("examples/sqs-batch.ts", api.address)
+      for (const [sku, reply] of [
+        ["sku-1", expected([])],
+        ["sold-out", expected(["059f36b4-87a3-44ab-83d2-661975830a7d"])]
+      ] as const) {
+        const body = JSON.stringify({ orderId: "o-1", sku, quantity: 1 })
+        const event = Either.getOrThrow(SampleEvents.sample("sqs", { body }))
+        const outcome = yield* api.invoke({ event: JSON.stringify(event) })
+        assert.strictEqual(text(outcome.body), reply)
+      }
+      assert.include(fn.stdout(), "processed order o-1: 1 x sku-1")
     })
   )
 })
