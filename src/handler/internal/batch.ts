@@ -56,6 +56,8 @@ const schemaError = (error: ParseResult.ParseError): EventError => {
   return new EventError({ reason: "Schema", detail: `The record does not match the handler's schema: ${detail}` })
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`
+
 const reportOf = (cause: Cause.Cause<unknown>): ErrorReport.ErrorReport =>
   ErrorReport.fromCause(cause, (error) =>
     error instanceof EventError ? ErrorReport.make(error.errorType, error.message) : undefined
@@ -133,7 +135,7 @@ export const run = <Rec, E, R>(
       if (Option.isNone(finished)) {
         report = ids.map((_, i) => i).filter((i) => !succeeded[i])
         yield* Effect.logWarning(
-          `Deadline: stopped the batch with ${report.length} of ${records.length} ${source.noun}s unfinished; reported as failed`
+          `Deadline: stopped the batch with ${report.length} of ${plural(records.length, source.noun)} unfinished; reported as failed`
         )
       } else if (mode === "unordered") {
         report = failed.sort((a, b) => a - b)
@@ -145,7 +147,7 @@ export const run = <Rec, E, R>(
           report = ids.map((_, i) => i).slice(first)
           if (report.length > 1) {
             yield* Effect.logWarning(
-              `${label(first)} failed: ${report.length - 1} later ${source.noun}s not processed, reported for retry in order`
+              `${label(first)} failed: ${plural(report.length - 1, `later ${source.noun}`)} not processed, reported for retry in order`
             )
           }
         }
