@@ -9,6 +9,8 @@ import * as KinesisEvent from "../../src/events/KinesisEvent.js"
 import * as Batch from "../../src/handler/Batch.js"
 import * as Handler from "../../src/handler/Handler.js"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
+import * as RuntimeConfig from "../../src/services/RuntimeConfig.js"
+import * as SqsEvent from "../../src/events/SqsEvent.js"
 import * as Events from "../support/BatchEvents.js"
 
 class Rejected extends Data.TaggedError("Rejected")<{ readonly n: number }> {
@@ -201,6 +203,22 @@ describe("Batch.sqs", () => {
     })
   )
 
+  it.effect("the runtime's configured deadline margin is honoured", () =>
+    Effect.gen(function* () {
+      const handler = Batch.sqs(Schema.String, () => Effect.never)
+      const fiber = yield* Effect.fork(
+        invoke(handler, Events.sqs({ count: 1 }), 1_000).pipe(
+          Effect.provide(RuntimeConfig.layerWith({ deadlineMarginMs: 500 }))
+        )
+      )
+      yield* TestClock.adjust("249 millis")
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust("1 millis")
+      const { exit } = yield* Fiber.join(fiber)
+      assert.strictEqual(replyOf(exit), failures([Events.messageId(1)]))
+    })
+  )
+
   it.effect("deadlineReserve moves the stop earlier", () =>
     Effect.gen(function* () {
       const handler = Batch.sqs(Schema.String, () => Effect.never, { deadlineReserve: "500 millis" })
@@ -257,6 +275,24 @@ describe("Batch.dynamodb", () => {
       const { exit } = yield* invoke(handler, Events.dynamodb({ count: 6, fail: [2, 4] }))
       assert.strictEqual(replyOf(exit), failures([Events.dynamoSequence(2)]))
       assert.deepStrictEqual(seen, ["item#1=1", "item#2=2"])
+    })
+  )
+})
+
+describe("event schemas through Handler.effect", () => {
+  it.effect("a body that does not match: Runtime.EventDecodeError naming the record and the path", () =>
+    Effect.gen(function* () {
+      const handler = Handler.effect(SqsEvent.event(Schema.parseJson(Payload)), (event) =>
+        Effect.succeed(event.Records.map((r) => r.body.n))
+      )
+      assert.strictEqual(replyOf((yield* invoke(handler, Events.sqs({ count: 3 }))).exit), "[1,2,3]")
+      const event = Events.sqs({ count: 3 })
+      event.Records[1]!.body = JSON.stringify({ n: "two" })
+      const { exit } = yield* invoke(handler, event)
+      if (Exit.isSuccess(exit)) return assert.fail("expected a failure")
+      const report = handler.report(exit.cause)
+      assert.strictEqual(report.errorType, "Runtime.EventDecodeError")
+      assert.include(report.errorMessage, `at .Records[1].body.n: Expected number, actual "two"`)
     })
   )
 })
