@@ -50,17 +50,27 @@ const normalize = (v: unknown): unknown => {
 }
 
 describe("DynamoDB attribute values", () => {
-  it.prop("plain item → attribute values → the same plain item", [item], ([plain]) => {
-    const encoded = Schema.encodeSync(DynamoDbEvent.Image)(plain as DynamoDbEvent.Item)
-    const decoded = Schema.decodeUnknownSync(DynamoDbEvent.Image)(JSON.parse(JSON.stringify(encoded)))
-    assert.deepStrictEqual(normalize(decoded), normalize(plain))
-  })
+  it.prop(
+    "plain item → attribute values → the same plain item",
+    [item],
+    ([plain]) => {
+      const encoded = Schema.encodeSync(DynamoDbEvent.Image)(plain as DynamoDbEvent.Item)
+      const decoded = Schema.decodeUnknownSync(DynamoDbEvent.Image)(JSON.parse(JSON.stringify(encoded)))
+      assert.deepStrictEqual(normalize(decoded), normalize(plain))
+    },
+    { fastCheck: { numRuns: 500 } }
+  )
 
-  it.prop("canonical attribute values → plain → the same attribute values", [item], ([plain]) => {
-    const attributes = JSON.parse(JSON.stringify(Schema.encodeSync(DynamoDbEvent.Image)(plain as DynamoDbEvent.Item)))
-    const again = Schema.encodeSync(DynamoDbEvent.Image)(Schema.decodeUnknownSync(DynamoDbEvent.Image)(attributes))
-    assert.deepStrictEqual(again, attributes)
-  })
+  it.prop(
+    "canonical attribute values → plain → the same attribute values",
+    [item],
+    ([plain]) => {
+      const attributes = JSON.parse(JSON.stringify(Schema.encodeSync(DynamoDbEvent.Image)(plain as DynamoDbEvent.Item)))
+      const again = Schema.encodeSync(DynamoDbEvent.Image)(Schema.decodeUnknownSync(DynamoDbEvent.Image)(attributes))
+      assert.deepStrictEqual(again, attributes)
+    },
+    { fastCheck: { numRuns: 500 } }
+  )
 
   it.prop("every well-formed attribute value passes the AttributeValue schema", [value], ([plain]) => {
     const av = Either.getOrThrow(internal.marshall(plain))

@@ -151,6 +151,13 @@ export const unmarshall = (av: unknown): Either.Either<Value, Invalid> => attemp
 export const unmarshallMap = (map: unknown): Either.Either<{ readonly [name: string]: Value }, Invalid> =>
   attempt(() => unmarshallMapAt(map, []))
 
+/**
+ * A number's DynamoDB form. An integer beyond 2^53 is written with all its digits (the double's exact value),
+ * so that it reads back as the same number rather than as the bigint of its shortest printed form.
+ */
+const numberString = (n: number): string =>
+  Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n)
+
 /** Throws {@link Invalid}. */
 const marshallAt = (value: unknown, path: ReadonlyArray<PropertyKey>): AttributeValue => {
   if (value === null) return { NULL: true }
@@ -163,7 +170,7 @@ const marshallAt = (value: unknown, path: ReadonlyArray<PropertyKey>): Attribute
       return { N: value.toString() }
     case "number":
       if (!Number.isFinite(value)) throw new Invalid(path, `DynamoDB has no number ${value}`)
-      return { N: String(value) }
+      return { N: numberString(value) }
   }
   if (value instanceof Uint8Array) return { B: Encoding.encodeBase64(value) }
   if (value instanceof Set) {
@@ -171,7 +178,7 @@ const marshallAt = (value: unknown, path: ReadonlyArray<PropertyKey>): Attribute
     if (items.length === 0) throw new Invalid(path, "DynamoDB sets cannot be empty")
     if (items.every((item) => typeof item === "string")) return { SS: items }
     if (items.every((item) => typeof item === "bigint" || (typeof item === "number" && Number.isFinite(item)))) {
-      return { NS: items.map((item) => String(item)) }
+      return { NS: items.map((item) => (typeof item === "number" ? numberString(item) : String(item))) }
     }
     if (items.every((item) => item instanceof Uint8Array)) return { BS: items.map((b) => Encoding.encodeBase64(b)) }
     throw new Invalid(path, "A set must hold only strings, only numbers or only binary values")
