@@ -39,7 +39,8 @@
  * - **logs**: `Effect.log*` lines are written as `LambdaLogger` writes them (`AWS_LAMBDA_LOG_FORMAT`,
  *   `AWS_LAMBDA_LOG_LEVEL`), with the invocation's request id.
  * - **shutdown**: Lambda sends SIGTERM only when an extension is registered; then the Layer's finalizers run
- *   (bounded by `EFFECT_LAMBDA_SHUTDOWN_TIMEOUT_MS`, default 500) and the process exits 0.
+ *   (bounded by `EFFECT_LAMBDA_SHUTDOWN_TIMEOUT_MS`, default 500) and the process ends by the signal, as it does
+ *   without the adapter.
  *
  * @since 0.1.0
  */

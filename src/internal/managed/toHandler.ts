@@ -9,7 +9,9 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -197,14 +199,18 @@ const streaming =
     }
   }
 
-/** Close the Layer's scope on SIGTERM (sent only when an extension is registered), bounded, then exit. */
+/**
+ * On SIGTERM (Lambda sends it only when an extension is registered): close the Layer's scope, bounded, then end the
+ * process with the signal's default action, as if no listener had been there. (`process.exit` is not used: it waits
+ * for the official client's pending `/next`, which never returns.)
+ */
 const closeOnSigterm = (scope: Scope.CloseableScope): void => {
   if (!isMainThread) return
   process.once("SIGTERM", () => {
     const budget = shutdownBudgetMs()
     Effect.runPromise(
       Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeoutOption(budget), Effect.ignore)
-    ).finally(() => process.exit(0))
+    ).finally(() => process.kill(process.pid, "SIGTERM"))
   })
 }
 
@@ -231,7 +237,9 @@ export const toHandler = async <E, R, LE>(
   const scope = Effect.runSync(Scope.make())
   const userLayer = (options.layer ?? Layer.empty) as Layer.Layer<R, LE>
   const built = await Effect.runPromiseExit(
-    Scope.extend(Layer.toRuntime(userLayer), scope).pipe(
+    // Each invocation's outcome is reported by the adapter; a fiber ending in failure is not news to log.
+    FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()).pipe(
+      Effect.zipRight(Scope.extend(Layer.toRuntime(userLayer), scope)),
       Effect.tapErrorCause((cause) => {
         const report = ErrorReport.fromCause(cause)
         return Effect.logError(`Init Error: ${report.errorType}: ${report.errorMessage}`, cause)
