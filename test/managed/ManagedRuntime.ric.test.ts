@@ -5,7 +5,7 @@
  * serves the same example, the bytes are compared with what it sends.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
 import { eventFor } from "../http/support/events.js"
@@ -22,7 +22,9 @@ const fixtures = [
   "init-fail",
   "context",
   "slow",
-  "finalizer"
+  "finalizer",
+  "backpressure",
+  "raw"
 ] as const
 type Fixture = (typeof fixtures)[number]
 
@@ -299,6 +301,48 @@ describe("ManagedRuntime.toHandler under aws-lambda-ric", () => {
       const exit = yield* fn.exited
       assert.strictEqual(exit.signal, "SIGTERM")
       assert.include(fn.stdout(), "finalizer ran")
+    })
+  )
+  it.scopedLive("backpressure: a reader that does not read holds the stream back; then all 64 MiB arrive", () =>
+    Effect.gen(function* () {
+      const api = yield* server
+      const fn = yield* managed(api, "backpressure")
+      const enqueued = yield* api.enqueue({ event: JSON.stringify({ mib: 64 }), live: true })
+      const reply = yield* enqueued.reply
+      if (reply._tag !== "Response") return assert.fail("expected a streamed response")
+      yield* fn.waitForOutput("pulled 4 MiB")
+      yield* Effect.sleep("1 second")
+      const pulled = () => Math.max(...[...fn.stdout().matchAll(/pulled (\d+) MiB/g)].map((m) => Number(m[1])))
+      // Not read: the stream stops at what the sockets and buffers hold, far from the 64 MiB it would produce.
+      assert.isBelow(pulled(), 32)
+      let offset = 0
+      let intact = true
+      yield* Stream.runForEach(reply.body, (chunk) =>
+        Effect.sync(() => {
+          for (let i = 0; i < chunk.length; i++) if (chunk[i] !== (offset + i) % 251) intact = false
+          offset += chunk.length
+        })
+      )
+      assert.strictEqual(offset, 64 * 1024 * 1024)
+      assert.isTrue(intact)
+      assert.strictEqual(pulled(), 64)
+      const outcome = yield* enqueued.outcome
+      assert.deepStrictEqual(outcome._tag === "Response" && outcome.trailers, {})
+    })
+  )
+
+  it.scopedLive("buffered replies are JSON: raw text becomes a JSON string, raw binary and > 6 MiB fail", () =>
+    Effect.gen(function* () {
+      const api = yield* server
+      yield* managed(api, "raw")
+      const [textReply, binary, big, json] = yield* Effect.forEach(["text", "binary", "big", "json"], (kind) =>
+        api.invoke({ event: JSON.stringify({ kind }) })
+      )
+      assert.strictEqual(textReply!._tag, "Response")
+      assert.strictEqual(text(textReply!.body), '"hello, world"')
+      assert.strictEqual(binary!._tag === "Error" && binary!.report?.errorType, "Runtime.SerializationError")
+      assert.strictEqual(big!._tag === "Error" && big!.report?.errorType, "Function.ResponseSizeTooLarge")
+      assert.strictEqual(text(json!.body), JSON.stringify({ a: [1, 2, { b: null }], c: "\u00e9\n" }))
     })
   )
 })
