@@ -10,7 +10,7 @@ import * as Fs from "node:fs"
 import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
 import { eventFor } from "../http/support/events.js"
 import { spawnFunction } from "../support/FunctionProcess.js"
-import { bundle, startManaged, tempDir } from "./support.js"
+import { assertRicInstalled, bundle, startManaged, tempDir } from "./support.js"
 
 const fixtures = [
   "order",
@@ -32,6 +32,7 @@ const dir = tempDir()
 const bundles = new Map<Fixture, string>()
 
 beforeAll(async () => {
+  assertRicInstalled()
   for (const name of fixtures) bundles.set(name, await bundle(dir, name))
 }, 120_000)
 

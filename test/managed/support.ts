@@ -15,6 +15,17 @@ export const root = Path.resolve(import.meta.dirname, "../..")
 
 export const ricEntry = Path.join(root, "node_modules", "aws-lambda-ric", "index.mjs")
 
+/** Fail with what to do when the official client or its native addon is not installed. */
+export const assertRicInstalled = (): void => {
+  if (!Fs.existsSync(ricEntry)) throw new Error("aws-lambda-ric is not installed: run npm ci in the repository root")
+  if (!Fs.existsSync(Path.join(Path.dirname(ricEntry), "rapid-client.node"))) {
+    throw new Error(
+      "aws-lambda-ric's native addon (rapid-client.node) was not built: its install scripts need cmake, make, g++, " +
+        "python3 and Node's headers (see bench/README.md); then: npm rebuild aws-lambda-ric --foreground-scripts"
+    )
+  }
+}
+
 /** The Node binary the client runs on: `EFFECT_LAMBDA_TEST_NODE` when set (to try other Node lines), else this one. */
 export const nodeBinary = process.env.EFFECT_LAMBDA_TEST_NODE ?? process.execPath
 

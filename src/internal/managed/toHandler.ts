@@ -204,12 +204,20 @@ const streaming =
  * process with the signal's default action, as if no listener had been there. (`process.exit` is not used: it waits
  * for the official client's pending `/next`, which never returns.)
  */
+const scopes = new Set<Scope.CloseableScope>()
+
 const closeOnSigterm = (scope: Scope.CloseableScope): void => {
   if (!isMainThread) return
+  scopes.add(scope)
+  if (scopes.size > 1) return
   process.once("SIGTERM", () => {
     const budget = shutdownBudgetMs()
     Effect.runPromise(
-      Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeoutOption(budget), Effect.ignore)
+      Effect.forEach(scopes, (open) => Scope.close(open, Exit.void), { concurrency: "unbounded", discard: true }).pipe(
+        Effect.disconnect,
+        Effect.timeoutOption(budget),
+        Effect.ignore
+      )
     ).finally(() => process.kill(process.pid, "SIGTERM"))
   })
 }
@@ -242,7 +250,8 @@ export const toHandler = async <E, R, LE>(
       Effect.zipRight(Scope.extend(Layer.toRuntime(userLayer), scope)),
       Effect.tapErrorCause((cause) => {
         const report = ErrorReport.fromCause(cause)
-        return Effect.logError(`Init Error: ${report.errorType}: ${report.errorMessage}`, cause)
+        const line = `Init Error: ${report.errorType}: ${report.errorMessage}`
+        return Cause.isDie(cause) ? Effect.logError(line, cause) : Effect.logError(line)
       }),
       Effect.provide(LambdaLogger.layer({ format: config.logFormat, level: config.logLevel }))
     )
