@@ -133,7 +133,9 @@ export interface Options<R, E> {
  * @since 0.1.0
  * @category constructors
  */
-export const toHandler: <E, R, LE>(
+export const toHandler: <E, R, LE = never>(
   handler: Handler.Handler<E, R>,
-  options?: Options<R, LE>
-) => Promise<ManagedHandler> = internal.toHandler
+  ...options: [R] extends [never]
+    ? [options?: Options<R, LE>]
+    : [options: Options<R, LE> & { readonly layer: Layer.Layer<R, LE> }]
+) => Promise<ManagedHandler> = (handler, ...options) => internal.toHandler(handler, options[0])

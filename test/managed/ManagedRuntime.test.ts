@@ -113,4 +113,19 @@ describe("ManagedRuntime.toHandler (in process)", () => {
       assert.isTrue(finalized)
     })
   )
+
+  it("types: the layer is required exactly when the handler needs services, and must provide them", () => {
+    // Checked by tsc (npm run typecheck); never called.
+    const calls = () => {
+      const needs = Handler.effect(() => Table)
+      const free = Handler.effect(() => Effect.succeed(1))
+      void ManagedRuntime.toHandler(free)
+      void ManagedRuntime.toHandler(needs, { layer: Layer.succeed(Table, "orders") })
+      // @ts-expect-error the layer is required
+      void ManagedRuntime.toHandler(needs)
+      // @ts-expect-error the layer must provide Table
+      void ManagedRuntime.toHandler(needs, { layer: Layer.empty })
+    }
+    assert.isFunction(calls)
+  })
 })
