@@ -33,7 +33,8 @@ const bundles = new Map<Fixture, string>()
 
 beforeAll(async () => {
   assertRicInstalled()
-  for (const name of fixtures) bundles.set(name, await bundle(dir, name))
+  const dirs = await Promise.all(fixtures.map((name) => bundle(dir, name)))
+  for (const [i, name] of fixtures.entries()) bundles.set(name, dirs[i]!)
 }, 120_000)
 
 afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
@@ -345,5 +346,26 @@ describe("ManagedRuntime.toHandler under aws-lambda-ric", () => {
       assert.strictEqual(big!._tag === "Error" && big!.report?.errorType, "Function.ResponseSizeTooLarge")
       assert.strictEqual(text(json!.body), JSON.stringify({ a: [1, 2, { b: null }], c: "\u00e9\n" }))
     })
+  )
+  it.scopedLive(
+    "multi-concurrency (AWS_LAMBDA_MAX_CONCURRENCY): each invocation sees its own request and trace id",
+    () =>
+      Effect.gen(function* () {
+        const api = yield* server
+        yield* managed(api, "context", { AWS_LAMBDA_MAX_CONCURRENCY: "4" })
+        const ids = [1, 2, 3, 4, 5, 6, 7, 8]
+        const outcomes = yield* Effect.forEach(
+          ids,
+          (i) =>
+            api.invoke({ event: "{}", requestId: `lmi-${i}`, headers: { "Lambda-Runtime-Trace-Id": `Root=1-${i}` } }),
+          { concurrency: "unbounded" }
+        )
+        for (const [index, outcome] of outcomes.entries()) {
+          assert.strictEqual(outcome._tag, "Response")
+          const seen = JSON.parse(text(outcome.body)) as { requestId: string; traceId: string }
+          assert.strictEqual(seen.requestId, `lmi-${ids[index]}`)
+          assert.strictEqual(seen.traceId, `Root=1-${ids[index]}`)
+        }
+      })
   )
 })
