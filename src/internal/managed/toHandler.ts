@@ -120,29 +120,29 @@ interface Prepared<R> {
 }
 
 /**
- * Run `work` for one invocation in its own fiber, interrupted `marginMs` before the deadline. Resolves with its exit
- * and whether the deadline stopped it.
+ * Run `work` for one invocation in its own fiber, interrupted `marginMs` before the deadline (`state.timedOut` says
+ * so from then on, for the reports made while the fiber ends). Resolves with its exit.
  */
 const runInvocation = <A, R>(
   prepared: Prepared<R>,
   context: InvocationContext.Context,
+  state: { timedOut: boolean },
   work: Effect.Effect<A, unknown, R | InvocationContext.InvocationContext>
-): Promise<{ readonly exit: Exit.Exit<A, unknown>; readonly timedOut: boolean }> =>
+): Promise<Exit.Exit<A, unknown>> =>
   new Promise((resolve) => {
     const fiber = Runtime.runFork(prepared.runtime)(
       Effect.provideService(work, InvocationContext.InvocationContext, context)
     )
-    let timedOut = false
     const timer = setTimeout(
       () => {
-        timedOut = true
+        state.timedOut = true
         fiber.unsafeInterruptAsFork(FiberId.none)
       },
       Math.max(0, context.deadlineMs - Date.now() - prepared.marginMs)
     )
     fiber.addObserver((exit) => {
       clearTimeout(timer)
-      resolve({ exit, timedOut })
+      resolve(exit)
     })
   })
 
@@ -159,9 +159,9 @@ const reporter =
 const buffered =
   <E, R>(handler: Handler.Handler<E, R>, prepared: Prepared<R>): BufferedFunction =>
   async (event, lambdaContext) => {
-    const context = fromLambdaContext(lambdaContext)
-    const { exit, timedOut } = await runInvocation(prepared, context, handler.run(eventBytes(event)))
-    if (Exit.isFailure(exit)) throw toError(reporter(handler, prepared, { timedOut })(exit.cause))
+    const state = { timedOut: false }
+    const exit = await runInvocation(prepared, fromLambdaContext(lambdaContext), state, handler.run(eventBytes(event)))
+    if (Exit.isFailure(exit)) throw toError(reporter(handler, prepared, state)(exit.cause))
     const reply = exit.value
     if (reply instanceof Handler.StreamReply) {
       throw toError(
@@ -184,8 +184,7 @@ const streaming =
         report
       })
     }) as Effect.Effect<ChunkedUpload.Outcome, unknown, R | InvocationContext.InvocationContext>
-    const { exit, timedOut } = await runInvocation(prepared, context, work)
-    state.timedOut = timedOut
+    const exit = await runInvocation(prepared, context, state, work)
     if (Exit.isFailure(exit)) throw toError(report(exit.cause))
     const outcome = exit.value
     switch (outcome._tag) {
