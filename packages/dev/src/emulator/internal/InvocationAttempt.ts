@@ -144,9 +144,14 @@ export const attempt = (
     })
     const queuedAt = Date.now()
     // The clock starts when the invocation is queued, or when a process still starting first polls.
-    const deadline = yield* Effect.cached(
-      Effect.map(Deferred.await(gen.ready), () => Math.max(queuedAt, Date.now()) + timeoutMs)
+    // A child fiber (ended with the attempt) sets it once, so that a race that loses cannot interrupt it.
+    const deadlineSet = yield* Deferred.make<number>()
+    yield* Effect.fork(
+      Effect.flatMap(Deferred.await(gen.ready), () =>
+        Deferred.succeed(deadlineSet, Math.max(queuedAt, Date.now()) + timeoutMs)
+      )
     )
+    const deadline = Deferred.await(deadlineSet)
     const timerUntil = (at: Effect.Effect<number>) =>
       Effect.flatMap(at, (ms) => Effect.as(Effect.sleep(Math.max(0, ms - Date.now())), { _tag: "Timeout" } as const))
     const watchdog = Deferred.await(gen.ready).pipe(
