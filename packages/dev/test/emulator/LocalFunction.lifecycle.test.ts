@@ -134,6 +134,24 @@ describe("LocalFunction lifecycle", () => {
     180_000
   )
 
+  it.live(
+    "closing the function's scope (Ctrl-C in dev) with a registered extension: SIGTERM, finalizers run",
+    () =>
+      Effect.gen(function* () {
+        const recorded = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const { fn, lines } = yield* localFunction({ entry: fixture("extension.ts"), functionName: "ext" })
+            yield* call(fn, {})
+            return lines
+          })
+        )
+        const all = recorded()
+        assert.isTrue(all.includes("[ext] SIGTERM received"))
+        assert.isTrue(all.includes("[ext] finalizer ran"))
+      }),
+    180_000
+  )
+
   it.scopedLive(
     "stopping a function without an extension: SIGKILL at once, no SIGTERM, no finalizer",
     () =>
