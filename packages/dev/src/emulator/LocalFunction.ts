@@ -64,6 +64,11 @@ export interface Options {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** The process's working directory; default `process.cwd()`. */
   readonly cwd?: string
+  /**
+   * How long a process that got SIGTERM (an extension registered) may take to exit before SIGKILL; default
+   * {@link Defaults}.shutdownGraceMs (Lambda's grace for a runtime with an internal extension).
+   */
+  readonly shutdownGraceMs?: number
 }
 
 /**

@@ -111,7 +111,12 @@ describe("LocalFunction lifecycle", () => {
     "stopping a function with a registered extension: SHUTDOWN event, SIGTERM, finalizers run",
     () =>
       Effect.gen(function* () {
-        const { fn, lines } = yield* localFunction({ entry: fixture("extension.ts"), functionName: "ext" })
+        const { fn, lines } = yield* localFunction({
+          entry: fixture("extension.ts"),
+          functionName: "ext",
+          // the mechanism is under test, not the machine's speed: a loaded machine may need more than 500 ms
+          shutdownGraceMs: 5_000
+        })
         const before = yield* call(fn, {})
         assert.isTrue(lines().includes("[ext] registered: 200 with an identifier"))
         yield* fn.restart
@@ -140,7 +145,12 @@ describe("LocalFunction lifecycle", () => {
       Effect.gen(function* () {
         const recorded = yield* Effect.scoped(
           Effect.gen(function* () {
-            const { fn, lines } = yield* localFunction({ entry: fixture("extension.ts"), functionName: "ext" })
+            const { fn, lines } = yield* localFunction({
+              entry: fixture("extension.ts"),
+              functionName: "ext",
+              // the mechanism is under test, not the machine's speed: a loaded machine may need more than 500 ms
+              shutdownGraceMs: 5_000
+            })
             yield* call(fn, {})
             return lines
           })

@@ -48,6 +48,7 @@ export interface Settings {
   readonly region: string
   readonly cwd: string
   readonly env: Readonly<Record<string, string | undefined>>
+  readonly shutdownGraceMs: number
 }
 
 /** @internal */
@@ -81,13 +82,17 @@ export const initErrorOf = (gen: Generation): Effect.Effect<LocalFunction.Functi
  *
  * @internal
  */
-export const stopProcess = (gen: Generation, reason: RuntimeApiServer.ShutdownReason): Effect.Effect<void> =>
+export const stopProcess = (
+  gen: Generation,
+  reason: RuntimeApiServer.ShutdownReason,
+  graceMs: number
+): Effect.Effect<void> =>
   Effect.gen(function* () {
     if (!gen.process.isRunning()) return
     const extensions = yield* gen.server.extensions
     if (extensions.length === 0) return yield* Effect.asVoid(gen.process.kill)
     yield* gen.server.shutdown(reason, Date.now() + LocalFunction.Defaults.shutdownBudgetMs)
-    yield* Effect.asVoid(gen.process.stop(LocalFunction.Defaults.shutdownGraceMs))
+    yield* Effect.asVoid(gen.process.stop(graceMs))
   })
 
 /** @internal */
@@ -117,7 +122,7 @@ export const make = (
         if (gen.inFlight > 0 || gen.closed) return Effect.void
         if (gen.exit !== undefined) return closeGeneration(gen)
         if (gen.retiring) {
-          const stop = Effect.zipRight(stopProcess(gen, "spindown"), closeGeneration(gen))
+          const stop = Effect.zipRight(stopProcess(gen, "spindown", settings.shutdownGraceMs), closeGeneration(gen))
           return Effect.asVoid(FiberSet.run(fibers, stop))
         }
         return Effect.void
@@ -130,7 +135,7 @@ export const make = (
       })
 
     const stopNow = (gen: Generation, reason: RuntimeApiServer.ShutdownReason) =>
-      Effect.zipRight(retire(gen), stopProcess(gen, reason))
+      Effect.zipRight(retire(gen), stopProcess(gen, reason, settings.shutdownGraceMs))
 
     const retireFailed = (gen: Generation) =>
       Effect.zipRight(
@@ -139,7 +144,7 @@ export const make = (
           fibers,
           gen.process.exited.pipe(
             Effect.timeout("1 second"),
-            Effect.catchAll(() => stopProcess(gen, "failure"))
+            Effect.catchAll(() => stopProcess(gen, "failure", settings.shutdownGraceMs))
           )
         )
       ).pipe(Effect.asVoid)
@@ -263,7 +268,7 @@ export const make = (
             Effect.zipRight(
               Effect.suspend(() => {
                 gen.retiring = true
-                return stopProcess(gen, "spindown")
+                return stopProcess(gen, "spindown", settings.shutdownGraceMs)
               }),
               closeGeneration(gen)
             ),

@@ -46,6 +46,11 @@ const validate = (options: LocalFunction.Options) =>
     if (!Number.isInteger(concurrency)) return yield* invalid(`concurrency must be an integer, got ${concurrency}`)
     const memoryMb = yield* positive("memory", options.memoryMb, LocalFunction.Defaults.memoryMb)
     const initTimeoutMs = yield* positive("init timeout", options.initTimeoutMs, LocalFunction.Defaults.initTimeoutMs)
+    const shutdownGraceMs = yield* positive(
+      "shutdown grace",
+      options.shutdownGraceMs,
+      LocalFunction.Defaults.shutdownGraceMs
+    )
     const functionName =
       options.functionName ??
       (Path.basename(entry)
@@ -56,7 +61,7 @@ const validate = (options: LocalFunction.Options) =>
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(functionName)) {
       return yield* invalid(`function name ${JSON.stringify(functionName)} must be 1-64 letters, digits, - or _`)
     }
-    return { entry, timeoutMs, concurrency, memoryMb, initTimeoutMs, functionName }
+    return { entry, timeoutMs, concurrency, memoryMb, initTimeoutMs, shutdownGraceMs, functionName }
   })
 
 /** @internal */
@@ -64,7 +69,8 @@ export const make = (
   options: LocalFunction.Options
 ): Effect.Effect<LocalFunction.Service, LocalFunction.LocalFunctionError, Scope.Scope> =>
   Effect.gen(function* () {
-    const { entry, timeoutMs, concurrency, memoryMb, initTimeoutMs, functionName } = yield* validate(options)
+    const { entry, timeoutMs, concurrency, memoryMb, initTimeoutMs, shutdownGraceMs, functionName } =
+      yield* validate(options)
     const region = options.region ?? LocalFunction.Defaults.region
     const functionArn = `arn:aws:lambda:${region}:${LocalFunction.Defaults.accountId}:function:${functionName}`
     const console = yield* Console.consoleWith(Effect.succeed)
@@ -79,7 +85,8 @@ export const make = (
         concurrency,
         region,
         cwd: options.cwd ?? process.cwd(),
-        env: options.env ?? process.env
+        env: options.env ?? process.env,
+        shutdownGraceMs
       },
       console,
       fibers
