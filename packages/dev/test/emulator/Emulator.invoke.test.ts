@@ -109,7 +109,10 @@ describe("Emulator: Invoke requests", () => {
     "an invocation that no poll takes is answered Sandbox.Timedout after --timeout",
     () =>
       Effect.gen(function* () {
-        const { server } = yield* emulator({ entry: fixture("stalled-poll.ts"), timeoutMs: 2_000 })
+        const { fn, server } = yield* emulator({ entry: fixture("stalled-poll.ts"), timeoutMs: 2_000 })
+        assert.strictEqual((yield* fn.ready)._tag, "Ready")
+        // its only poll is gone (given up 100 ms after it was sent): the invocation stays queued
+        yield* Effect.sleep("1 second")
         const answer = yield* post(server.url, invokePath("function"), "{}")
         assert.strictEqual(answer.status, 200)
         assert.strictEqual(answer.headers["x-amz-function-error"], "Unhandled")

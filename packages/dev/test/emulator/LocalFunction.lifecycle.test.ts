@@ -58,6 +58,8 @@ describe("LocalFunction lifecycle", () => {
       Effect.gen(function* () {
         const { fn, lines } = yield* localFunction({ entry: fixture("stalled-poll.ts"), timeoutMs: 2_000 })
         assert.strictEqual((yield* fn.ready)._tag, "Ready")
+        // its only poll is gone (given up 100 ms after it was sent): the invocation stays queued
+        yield* Effect.sleep("1 second")
         const started = Date.now()
         const reply = yield* fn
           .invoke({ event: "{}" })
