@@ -199,6 +199,43 @@ const write = (path: string, contents: string | Uint8Array, mode = 0o644) =>
     catch: (cause) => new BuildError({ reason: "Write", detail: `cannot write ${path}: ${String(cause)}`, cause })
   })
 
+/**
+ * The file that marks a folder as written by a build: only such a folder (or an empty one) is replaced, so an
+ * `--out` that holds something else (a package's compiled `dist/http/`) is never deleted.
+ */
+const marker = ".effect-lambda-build"
+
+const prepareDirectory = (directory: string) =>
+  Effect.gen(function* () {
+    const existing = yield* Effect.sync(() => {
+      try {
+        return FileSystem.readdirSync(directory)
+      } catch {
+        return undefined
+      }
+    })
+    if (existing !== undefined && existing.length > 0 && !existing.includes(marker)) {
+      return yield* new BuildError({
+        reason: "Write",
+        detail:
+          `${Path.relative(process.cwd(), directory) || directory} exists and was not written by effect-lambda build: ` +
+          "choose another --out or --name, or remove it"
+      })
+    }
+    yield* Effect.tryPromise({
+      try: async () => {
+        await FileSystem.promises.rm(directory, { recursive: true, force: true })
+        await FileSystem.promises.mkdir(directory, { recursive: true })
+        await FileSystem.promises.writeFile(
+          Path.join(directory, marker),
+          "Written by effect-lambda build: the next build of this function replaces this folder.\n"
+        )
+      },
+      catch: (cause) =>
+        new BuildError({ reason: "Write", detail: `cannot create ${directory}: ${String(cause)}`, cause })
+    })
+  })
+
 const bundleEntry = (options: {
   readonly entry: string
   readonly target: Target
@@ -272,8 +309,8 @@ const checkOptions = (options: Options) =>
   })
 
 /**
- * Bundle `options.entry` and write the function's files under `<outDir>/<name>/` (replacing what a previous
- * build wrote there). See the module documentation for the files of each target.
+ * Bundle `options.entry` and write the function's files under `<outDir>/<name>/`, replacing what a previous
+ * build wrote there (a folder that holds anything else is left alone: a `BuildError`). See the module documentation for the files of each target.
  *
  * @since 0.1.0
  * @category constructors
@@ -313,14 +350,7 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
           })
         : undefined
 
-    yield* Effect.tryPromise({
-      try: async () => {
-        await FileSystem.promises.rm(directory, { recursive: true, force: true })
-        await FileSystem.promises.mkdir(directory, { recursive: true })
-      },
-      catch: (cause) =>
-        new BuildError({ reason: "Write", detail: `cannot create ${directory}: ${String(cause)}`, cause })
-    })
+    yield* prepareDirectory(directory)
     yield* write(bundlePath, bundled.code)
     yield* write(mapPath, bundled.map)
 

@@ -271,6 +271,23 @@ describe("effect-lambda build", () => {
     })
   )
 
+  it.scoped("a folder the build did not write is never replaced; one it wrote is", () =>
+    Effect.gen(function* () {
+      const out = yield* tempDir("el-build-")
+      // A package's own compiled dist/http/, say.
+      FileSystem.mkdirSync(Path.join(out, "http"))
+      FileSystem.writeFileSync(Path.join(out, "http/HttpHandler.js"), "export {}\n")
+      const refused = yield* Effect.flip(Build.build({ entry: "examples/http.ts", target: "container", outDir: out }))
+      assert.strictEqual(refused.reason, "Write")
+      assert.include(refused.message, "was not written by effect-lambda build")
+      assert.deepStrictEqual(FileSystem.readdirSync(Path.join(out, "http")), ["HttpHandler.js"])
+      const first = yield* Build.build({ entry: "examples/order.ts", target: "container", outDir: out })
+      FileSystem.writeFileSync(Path.join(first.directory, "stale.txt"), "from before")
+      yield* Build.build({ entry: "examples/order.ts", target: "container", outDir: out })
+      assert.isFalse(FileSystem.existsSync(Path.join(first.directory, "stale.txt")))
+    })
+  )
+
   it.scopedLive("the command: one line on stderr and a non-zero exit for a bad entry or option", () =>
     Effect.gen(function* () {
       const missing = yield* buildCommand(["examples/nope.ts"])

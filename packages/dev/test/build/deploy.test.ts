@@ -45,9 +45,18 @@ const functionsOf = (template: Template) =>
       metadata: resource.Metadata ?? {}
     }))
 
-/** `dist/<name>/...` as the template names it (relative to its folder), relative to `dist/`. */
-const inDist = (templateDir: string, path: string): string =>
-  Path.relative(Path.join(root, "dist"), Path.resolve(templateDir, path))
+/** The folder the templates' build commands write to (`--out examples/deploy/dist`). */
+const dist = Path.join(root, "examples/deploy/dist")
+
+/** A path the template names (relative to its folder), relative to the build output folder. */
+const inDist = (templateDir: string, path: string): string => Path.relative(dist, Path.resolve(templateDir, path))
+
+/** The template's header comment: the `effect-lambda build` lines that make what it deploys. */
+const buildLines = (target: Build.Target): ReadonlyArray<string> =>
+  FileSystem.readFileSync(Path.join(root, "examples/deploy", target, "template.yaml"), "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("#   npx effect-lambda build "))
+    .map((line) => line.slice("#   npx effect-lambda build ".length))
 
 const streamedAndBuffered = (fns: ReturnType<typeof functionsOf>, name: (fn: (typeof fns)[number]) => string) => {
   const byName = new Map(fns.map((fn) => [name(fn), fn.properties]))
@@ -92,6 +101,13 @@ describe("examples/deploy templates match what effect-lambda build writes", () =
             }
           }
           streamedAndBuffered(fns, nameOf)
+          assert.deepStrictEqual(
+            buildLines(target),
+            fns.map(
+              (fn) =>
+                `examples/${nameOf(fn)}.ts${target === "managed" ? "" : ` --target ${target}`} --out examples/deploy/dist`
+            )
+          )
         }),
       240_000
     )
@@ -114,6 +130,10 @@ describe("examples/deploy templates match what effect-lambda build writes", () =
         assert.isTrue(FileSystem.existsSync(report.dockerfile ?? ""))
       }
       streamedAndBuffered(fns, nameOf)
+      assert.deepStrictEqual(
+        buildLines("container"),
+        fns.map((fn) => `examples/${nameOf(fn)}.ts --target container --out examples/deploy/dist`)
+      )
     })
   )
 })
