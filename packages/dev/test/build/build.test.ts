@@ -55,7 +55,7 @@ const printedBytes = (stdout: string, label: string): number => {
   return Number(match?.[1])
 }
 
-describe("effect-lambda build", () => {
+describe("effect-lambda build", { timeout: 120_000 }, () => {
   it.scopedLive(
     "custom: the zip, unpacked into an empty folder, serves invocations with no Node.js on the PATH",
     () =>

@@ -67,7 +67,7 @@ const streamedAndBuffered = (fns: ReturnType<typeof functionsOf>, name: (fn: (ty
   assert.isTrue(byName.has("order"))
 }
 
-describe("examples/deploy templates match what effect-lambda build writes", () => {
+describe("examples/deploy templates match what effect-lambda build writes", { timeout: 180_000 }, () => {
   for (const target of ["managed", "custom"] as const) {
     it.scoped(
       `${target}: code path, runtime, handler, architecture`,

@@ -57,7 +57,7 @@ const invoke = (api: RuntimeApiServer.Service, fn: Started, event: string) =>
     })
   )
 
-describe("effect-lambda build --target managed under aws-lambda-ric", () => {
+describe("effect-lambda build --target managed under aws-lambda-ric", { timeout: 120_000 }, () => {
   it.scopedLive('order: {"id":"42"} answered, another id reported as OrderNotFound', () =>
     Effect.gen(function* () {
       const api = yield* server
