@@ -203,6 +203,34 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
     })
   )
 
+  it.scopedLive(
+    "the local check: effect-lambda invoke runs the managed index.mjs and the custom bootstrap.mjs",
+    () =>
+      Effect.gen(function* () {
+        const out = yield* tempDir("el-build-")
+        const managed = yield* Build.build({ entry: "examples/order.ts", outDir: Path.join(out, "managed") })
+        const custom = yield* Build.build({
+          entry: "examples/order.ts",
+          target: "custom",
+          nodeFromLayer: process.execPath,
+          outDir: Path.join(out, "custom")
+        })
+        const events = yield* tempDir("el-events-")
+        FileSystem.writeFileSync(Path.join(events, "42.json"), JSON.stringify({ id: "42" }))
+        FileSystem.writeFileSync(Path.join(events, "7.json"), JSON.stringify({ id: "7" }))
+        const bin = Path.join(root, "packages/dev/bin/effect-lambda.js")
+        for (const file of [managed.bundle.path, Path.join(custom.directory, "bootstrap.mjs")]) {
+          const found = yield* run(process.execPath, [bin, "invoke", file, "--event", Path.join(events, "42.json")])
+          assert.strictEqual(found.code, 0, found.stderr)
+          assert.deepStrictEqual(JSON.parse(found.stdout), { id: "42", total: 12.5 })
+          const missing = yield* run(process.execPath, [bin, "invoke", file, "--event", Path.join(events, "7.json")])
+          assert.notStrictEqual(missing.code, 0)
+          assert.strictEqual(JSON.parse(missing.stdout).errorType, "OrderNotFound")
+        }
+      }),
+    240_000
+  )
+
   it.effect("tree-shaken: a function importing only Handler and LambdaRuntime bundles no HTTP code", () =>
     Effect.gen(function* () {
       const out = yield* Effect.acquireRelease(
