@@ -231,7 +231,13 @@ export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Opti
           Effect.provide(
             RuntimeLoop.layer.pipe(
               Layer.provideMerge(ResponseSink.layer),
-              Layer.provideMerge(NodeRuntimeApi.layer({ host: config.runtimeApiHost, port: config.runtimeApiPort })),
+              Layer.provideMerge(
+                NodeRuntimeApi.layer({
+                  host: config.runtimeApiHost,
+                  port: config.runtimeApiPort,
+                  answerTimeoutMs: config.answerTimeoutMs
+                })
+              ),
               Layer.provideMerge(Layer.succeed(RuntimeConfig.RuntimeConfig, config))
             )
           ),

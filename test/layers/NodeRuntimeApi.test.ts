@@ -238,12 +238,12 @@ describe("NodeRuntimeApi (raw wire)", () => {
     })
   )
 
-  it.scopedLive("a malformed status line fails with Transport (protocol error) instead of hanging", () =>
+  it.scopedLive("a malformed status line fails with Protocol instead of hanging", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((_request, socket) => socket.write("NOT-HTTP garbage\r\n\r\n"))
       const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, nextRetries: 0 })
       const exit = yield* Effect.exit(api.next)
-      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Transport")
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Protocol")
     })
   )
 

@@ -192,7 +192,8 @@ describe("RuntimeConfig.fromEnv", () => {
           logLevel: "TRACE",
           maxConcurrency: 1,
           deadlineMarginMs: 500,
-          maxStreamedBytes: 200_000_000
+          maxStreamedBytes: 200_000_000,
+          answerTimeoutMs: 3_000
         })
       })
     )
