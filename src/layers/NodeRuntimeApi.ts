@@ -225,7 +225,8 @@ export const make = (options: Options) =>
         }
         const writer: RuntimeApi.StreamWriter = {
           write: (chunk) => {
-            if (outcome !== undefined || socket.destroyed) return false
+            // `writable` is false as soon as the socket errored (a reset), even before it is destroyed.
+            if (outcome !== undefined || !socket.writable) return false
             socket.cork()
             writeHead()
             socket.write(chunk.length.toString(16) + CRLF, "latin1")
@@ -237,7 +238,7 @@ export const make = (options: Options) =>
             return socket.writableLength < streamWriteBudget
           },
           drained: Effect.async<void, RuntimeApi.RuntimeApiError>((resume) => {
-            if (outcome !== undefined || socket.destroyed) return resume(Effect.fail(earlyAnswer()))
+            if (outcome !== undefined || !socket.writable) return resume(Effect.fail(earlyAnswer()))
             if (!socket.writableNeedDrain || socket.writableLength < streamWriteBudget) return resume(Effect.void)
             const onDrain = () => {
               notify = undefined
