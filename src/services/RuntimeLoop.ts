@@ -63,6 +63,9 @@ export class RuntimeLoop extends Context.Tag("effect-lambda-runtime/RuntimeLoop"
 
 const TRACE_ENV = "_X_AMZN_TRACE_ID"
 
+/** The longest delay `setTimeout` holds. */
+const MaxTimerMs = 2 ** 31 - 1
+
 /** What an invocation's fiber ends with: a buffered payload, how a streamed reply ended, or a fatal API error. */
 type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
 
@@ -134,13 +137,17 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         ).pipe(Effect.zipRight(Effect.exit(restore(work as Effect.Effect<Done, unknown>))), Effect.flatMap(settle))
       )
       return Effect.flatMap(Effect.fork(child), (fiber) => {
-        const timer = setTimeout(
-          () => {
-            state.timedOut = true
-            fiber.unsafeInterruptAsFork(FiberId.none)
-          },
-          Math.max(0, context.deadlineMs - Date.now() - margin)
-        )
+        const expire = () => {
+          state.timedOut = true
+          fiber.unsafeInterruptAsFork(FiberId.none)
+        }
+        const left = context.deadlineMs - Date.now() - margin
+        // setTimeout holds at most 2^31 - 1 ms (about 24.8 days; a longer delay fires at once): clamp and re-arm.
+        const rearm = (): void => {
+          const rest = context.deadlineMs - Date.now() - margin
+          timer = rest > MaxTimerMs ? setTimeout(rearm, MaxTimerMs) : setTimeout(expire, Math.max(0, rest))
+        }
+        let timer = left > MaxTimerMs ? setTimeout(rearm, MaxTimerMs) : setTimeout(expire, Math.max(0, left))
         inFlight.set(invocation, fiber)
         fiber.addObserver(() => {
           clearTimeout(timer)
