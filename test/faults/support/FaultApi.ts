@@ -57,56 +57,68 @@ export const invocationResponse = (id: string, body = `{"id":"${id}"}`, extra = 
 
 const replyPath = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/
 
-/** Parse the requests in `buffer`; returns the requests and the unparsed rest. */
-const parse = (
-  buffer: Buffer,
-  connection: number,
-  counter: { n: number }
-): { requests: Array<Omit<Request, "index">>; rest: Buffer } => {
-  const requests: Array<Omit<Request, "index">> = []
-  for (;;) {
-    const end = buffer.indexOf("\r\n\r\n")
-    if (end === -1) break
-    const head = buffer.toString("latin1", 0, end)
-    const [method = "", path = ""] = head.slice(0, head.indexOf("\r\n")).split(" ")
-    let offset = end + 4
-    if (/\r\ntransfer-encoding: chunked/i.test(head)) {
-      const parts: Array<Buffer> = []
-      let complete = false
-      let trailers = ""
+type Parsed = Omit<Request, "index">
+
+/**
+ * An incremental request parser for one connection: chunks of a chunked body are taken out as they complete,
+ * so only an incomplete piece is ever kept (a large streamed body costs no re-scan).
+ */
+const parser = (connection: number) => {
+  let buffer: Buffer = Buffer.alloc(0)
+  let pending:
+    | { head: string; method: string; path: string; chunked: boolean; length: number; parts: Array<Buffer> }
+    | undefined
+  return (data: Buffer): Array<Parsed> => {
+    buffer = buffer.length === 0 ? data : Buffer.concat([buffer, data])
+    const out: Array<Parsed> = []
+    for (;;) {
+      if (pending === undefined) {
+        const end = buffer.indexOf("\r\n\r\n")
+        if (end === -1) return out
+        const head = buffer.toString("latin1", 0, end)
+        const [method = "", path = ""] = head.slice(0, head.indexOf("\r\n")).split(" ")
+        pending = {
+          head,
+          method,
+          path,
+          chunked: /\r\ntransfer-encoding: chunked/i.test(head),
+          length: Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0),
+          parts: []
+        }
+        buffer = buffer.subarray(end + 4)
+      }
+      const { head, method, path, parts } = pending
+      if (!pending.chunked) {
+        if (buffer.length < pending.length) return out
+        out.push({ method, path, head, body: buffer.subarray(0, pending.length), trailers: "", connection })
+        buffer = buffer.subarray(pending.length)
+        pending = undefined
+        continue
+      }
       for (;;) {
-        const lineEnd = buffer.indexOf("\r\n", offset)
-        if (lineEnd === -1) break
-        const size = Number.parseInt(buffer.toString("latin1", offset, lineEnd), 16)
+        const lineEnd = buffer.indexOf("\r\n")
+        if (lineEnd === -1) return out
+        const size = Number.parseInt(buffer.toString("latin1", 0, lineEnd), 16)
         if (size === 0) {
-          const trailerEnd = buffer.indexOf("\r\n\r\n", lineEnd)
-          const blank = buffer.indexOf("\r\n", lineEnd + 2)
-          if (blank === lineEnd + 2) {
-            offset = lineEnd + 4
-            complete = true
-          } else if (trailerEnd !== -1) {
+          let trailers = ""
+          if (buffer.length >= lineEnd + 4 && buffer.indexOf("\r\n", lineEnd + 2) === lineEnd + 2) {
+            buffer = buffer.subarray(lineEnd + 4)
+          } else {
+            const trailerEnd = buffer.indexOf("\r\n\r\n", lineEnd)
+            if (trailerEnd === -1) return out
             trailers = buffer.toString("latin1", lineEnd + 2, trailerEnd)
-            offset = trailerEnd + 4
-            complete = true
+            buffer = buffer.subarray(trailerEnd + 4)
           }
+          out.push({ method, path, head, body: Buffer.concat(parts), trailers, connection })
+          pending = undefined
           break
         }
-        if (buffer.length < lineEnd + 2 + size + 2) break
+        if (buffer.length < lineEnd + 2 + size + 2) return out
         parts.push(buffer.subarray(lineEnd + 2, lineEnd + 2 + size))
-        offset = lineEnd + 2 + size + 2
+        buffer = buffer.subarray(lineEnd + 2 + size + 2)
       }
-      if (!complete) break
-      requests.push({ method, path, head, body: Buffer.concat(parts), trailers, connection })
-    } else {
-      const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0)
-      if (buffer.length < offset + length) break
-      requests.push({ method, path, head, body: buffer.subarray(offset, offset + length), trailers: "", connection })
-      offset += length
     }
-    buffer = buffer.subarray(offset)
-    counter.n++
   }
-  return { requests, rest: buffer }
 }
 
 export interface FaultApi {
@@ -132,21 +144,18 @@ export const faultApi = (script: Script = {}) =>
       let connections = 0
       let nexts = 0
       const waiters: Array<{ n: number; wake: () => void }> = []
-      const counter = { n: 0 }
       const server = Net.createServer((socket) => {
         const connection = connections++
         sockets.add(socket)
         socket.on("close", () => sockets.delete(socket))
         socket.on("error", () => {})
-        let buffer: Buffer = Buffer.alloc(0)
+        const parse = parser(connection)
         let seen = 0
         socket.on("data", (data: Buffer) => {
-          buffer = buffer.length === 0 ? data : Buffer.concat([buffer, data])
           seen += data.length
           script.onBytes?.(socket, seen)
           if (socket.destroyed) return
-          const { requests: parsed, rest } = parse(buffer, connection, counter)
-          buffer = rest
+          const parsed = parse(data)
           for (const partial of parsed) {
             seen = 0
             const request: Request = { ...partial, index: requests.length }
