@@ -158,7 +158,8 @@ export const make = (options: Options) =>
 
     const errorHead = (path: string, report: ErrorReport.ErrorReport, length: number, extra: string) =>
       `POST ${path} HTTP/1.1\r\n${commonHead}Content-Type: application/json\r\nContent-Length: ${length}\r\n` +
-      `Lambda-Runtime-Function-Error-Type: ${ErrorReport.headerSafeType(report.errorType)}\r\n${extra}\r\n`
+      `Lambda-Runtime-Function-Error-Type: ${ErrorReport.headerSafeType(report.errorType)}\r\n` +
+      `Lambda-Runtime-Function-XRay-Error-Cause: ${ErrorReport.xrayErrorCause(report)}\r\n${extra}\r\n`
 
     const CRLF = "\r\n"
     const streamHeadFields =
