@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import * as Handler from "../../src/handler/Handler.js"
-import { faultApi, replyCounts, startLoop, within } from "./support/FaultApi.js"
+import { accepted, faultApi, replyCounts, startLoop, within } from "./support/FaultApi.js"
 
 const MiB = 1024 * 1024
 const chunk = new Uint8Array(64 * 1024)
@@ -73,4 +73,22 @@ describe("faults: streamed replies", () => {
       })
     )
   }
+
+  it.scopedLive("the end of a streamed reply is never answered: the answer guard drops it, the loop goes on", () =>
+    Effect.gen(function* () {
+      const api = yield* faultApi({
+        invocations: 2,
+        post: (socket, _request, reply) => {
+          if (reply?.requestId !== "id-0") socket.write(accepted)
+        }
+      })
+      yield* startLoop(
+        api,
+        Handler.stream(() => Stream.make(new Uint8Array([1, 2, 3])))
+      )
+      yield* within(4_000, "the loop to ask /next after the unanswered stream", api.awaitNexts(3))
+      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+      assert.deepStrictEqual([...api.replies[0]!.request.body], [1, 2, 3])
+    })
+  )
 })

@@ -208,6 +208,16 @@ describe("RuntimeConfig.fromEnv", () => {
       })
     )
 
+    it.effect("the answer timeout: 3000 by default, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS, 0 allowed, garbage an error", () =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* settingsOf(API)).answerTimeoutMs, 3_000)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "250" })).answerTimeoutMs, 250)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "0" })).answerTimeoutMs, 0)
+        const error = yield* errorOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "3s" })
+        assert.strictEqual(error.variable, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS")
+      })
+    )
+
     it.effect("a bad deadline margin is an error naming the variable", () =>
       Effect.gen(function* () {
         const error = yield* errorOf({ ...API, EFFECT_LAMBDA_DEADLINE_MARGIN_MS: "soon" })
