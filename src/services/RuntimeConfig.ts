@@ -45,6 +45,12 @@ export interface Settings {
   readonly deadlineMarginMs: number
   /** Largest streamed reply before it is stopped (`EFFECT_LAMBDA_MAX_STREAMED_BYTES`, default 200,000,000). */
   readonly maxStreamedBytes: number
+  /**
+   * How long a POST to the Runtime API (a reply, an error report, the end of a streamed reply) waits for its
+   * answer before the connection is dropped and the loop goes on (`EFFECT_LAMBDA_ANSWER_TIMEOUT_MS`, default
+   * 3000; 0 waits forever).
+   */
+  readonly answerTimeoutMs: number
 }
 
 /**
@@ -120,6 +126,8 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
     if (margin instanceof RuntimeConfigError) return Effect.fail(margin)
     const maxStreamed = positiveInt(env, "EFFECT_LAMBDA_MAX_STREAMED_BYTES", 200_000_000)
     if (maxStreamed instanceof RuntimeConfigError) return Effect.fail(maxStreamed)
+    const answerTimeout = positiveInt(env, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS", 3_000)
+    if (answerTimeout instanceof RuntimeConfigError) return Effect.fail(answerTimeout)
     const memory = positiveInt(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)
     const format = (env.AWS_LAMBDA_LOG_FORMAT ?? "").trim().toUpperCase() === "JSON" ? "JSON" : "Text"
     const rawLevel = (env.AWS_LAMBDA_LOG_LEVEL ?? "").trim().toUpperCase()
@@ -136,7 +144,8 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
       logLevel,
       maxConcurrency: Math.max(1, concurrency),
       deadlineMarginMs: margin,
-      maxStreamedBytes: maxStreamed
+      maxStreamedBytes: maxStreamed,
+      answerTimeoutMs: answerTimeout
     })
   })
 
@@ -178,5 +187,6 @@ export const defaults: Settings = {
   logLevel: "TRACE",
   maxConcurrency: 1,
   deadlineMarginMs: 200,
-  maxStreamedBytes: 200_000_000
+  maxStreamedBytes: 200_000_000,
+  answerTimeoutMs: 3_000
 }

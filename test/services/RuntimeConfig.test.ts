@@ -192,7 +192,8 @@ describe("RuntimeConfig.fromEnv", () => {
           logLevel: "TRACE",
           maxConcurrency: 1,
           deadlineMarginMs: 500,
-          maxStreamedBytes: 200_000_000
+          maxStreamedBytes: 200_000_000,
+          answerTimeoutMs: 3_000
         })
       })
     )
@@ -204,6 +205,16 @@ describe("RuntimeConfig.fromEnv", () => {
         assert.strictEqual(settings.functionVersion, "$LATEST")
         assert.strictEqual(settings.memorySizeMb, 128)
         assert.strictEqual(settings.deadlineMarginMs, 200)
+      })
+    )
+
+    it.effect("the answer timeout: 3000 by default, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS, 0 allowed, garbage an error", () =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* settingsOf(API)).answerTimeoutMs, 3_000)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "250" })).answerTimeoutMs, 250)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "0" })).answerTimeoutMs, 0)
+        const error = yield* errorOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "3s" })
+        assert.strictEqual(error.variable, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS")
       })
     )
 
