@@ -22,10 +22,10 @@
  *
  * @since 0.1.0
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -34,6 +34,7 @@ import * as Scope from "effect/Scope"
 import * as FileSystem from "node:fs"
 import * as Url from "node:url"
 import type * as Handler from "./handler/Handler.js"
+import * as ShutdownExtension from "./internal/ShutdownExtension.js"
 import * as LambdaLogger from "./layers/LambdaLogger.js"
 import * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
 import * as InvocationContext from "./services/InvocationContext.js"
@@ -300,7 +301,18 @@ const start = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE
         ).pipe(Effect.provide(LambdaLogger.layer({ format: "Text", level: "INFO" })))
       },
       onSuccess: (config) =>
-        program(handler, options).pipe(
+        Effect.scoped(
+          Effect.zipRight(
+            config.shutdownExtension
+              ? ShutdownExtension.register({
+                  host: config.runtimeApiHost,
+                  port: config.runtimeApiPort,
+                  answerTimeoutMs: config.answerTimeoutMs
+                })
+              : Effect.void,
+            program(handler, options)
+          )
+        ).pipe(
           Effect.tapErrorCause((cause) =>
             Cause.isInterruptedOnly(cause) || Option.exists(Cause.failureOption(cause), (e) => e instanceof InitError)
               ? Effect.void
@@ -324,8 +336,39 @@ const start = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE
     })
   })
   const quiet = Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main)
-  NodeRuntime.runMain(quiet as Effect.Effect<never, unknown>, {
-    disableErrorReporting: true,
-    disablePrettyLogger: true
+  runProcess(quiet as Effect.Effect<never, unknown>)
+}
+
+/**
+ * The process glue: run the runtime's fiber; SIGTERM/SIGINT interrupt it (so every finalizer runs) and the
+ * process exits 0; a failure other than an interruption exits 1. The runtime logs its own failures.
+ */
+const runProcess = (effect: Effect.Effect<never, unknown>): void => {
+  const fiber = Effect.runFork(effect)
+  let signalled = false
+  const onSignal = () => {
+    signalled = true
+    stopListening()
+    fiber.unsafeInterruptAsFork(fiber.id())
+  }
+  const stopListening = () => {
+    process.off("SIGINT", onSignal)
+    process.off("SIGTERM", onSignal)
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  fiber.addObserver((exit) => {
+    stopListening()
+    const code = Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : 0
+    if (signalled || code !== 0) process.exit(code)
   })
 }
+
+/**
+ * Run a handler on Lambda's managed Node.js runtime (`nodejs22.x`, `nodejs24.x`) instead of this runtime's own
+ * loop: `export const handler = await LambdaRuntime.toHandler(handler, { layer })`. See `ManagedRuntime`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export { toHandler } from "./ManagedRuntime.js"

@@ -51,6 +51,12 @@ export interface Settings {
    * 3000; 0 waits forever).
    */
   readonly answerTimeoutMs: number
+  /**
+   * Whether the live runtime registers an internal extension so that Lambda sends it SIGTERM before it shuts
+   * the environment down, and the Layers' finalizers run (`EFFECT_LAMBDA_SHUTDOWN_EXTENSION`, default `true`;
+   * `false` turns it off).
+   */
+  readonly shutdownExtension: boolean
 }
 
 /**
@@ -108,6 +114,18 @@ const positiveInt = (
   return n
 }
 
+const flag = (
+  env: Record<string, string | undefined>,
+  variable: string,
+  fallback: boolean
+): boolean | RuntimeConfigError => {
+  const raw = (env[variable] ?? "").trim().toLowerCase()
+  if (raw === "") return fallback
+  if (raw === "true" || raw === "1" || raw === "on" || raw === "yes") return true
+  if (raw === "false" || raw === "0" || raw === "off" || raw === "no") return false
+  return new RuntimeConfigError({ variable, reason: `${JSON.stringify(env[variable])} is neither true nor false` })
+}
+
 /**
  * Read settings from an environment record. Only `AWS_LAMBDA_RUNTIME_API` is required; a missing or
  * malformed value fails with a {@link RuntimeConfigError} naming the variable. The log format defaults
@@ -128,6 +146,8 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
     if (maxStreamed instanceof RuntimeConfigError) return Effect.fail(maxStreamed)
     const answerTimeout = positiveInt(env, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS", 3_000)
     if (answerTimeout instanceof RuntimeConfigError) return Effect.fail(answerTimeout)
+    const shutdownExtension = flag(env, "EFFECT_LAMBDA_SHUTDOWN_EXTENSION", true)
+    if (shutdownExtension instanceof RuntimeConfigError) return Effect.fail(shutdownExtension)
     const memory = positiveInt(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)
     const format = (env.AWS_LAMBDA_LOG_FORMAT ?? "").trim().toUpperCase() === "JSON" ? "JSON" : "Text"
     const rawLevel = (env.AWS_LAMBDA_LOG_LEVEL ?? "").trim().toUpperCase()
@@ -145,7 +165,8 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
       maxConcurrency: Math.max(1, concurrency),
       deadlineMarginMs: margin,
       maxStreamedBytes: maxStreamed,
-      answerTimeoutMs: answerTimeout
+      answerTimeoutMs: answerTimeout,
+      shutdownExtension
     })
   })
 
@@ -188,5 +209,6 @@ export const defaults: Settings = {
   maxConcurrency: 1,
   deadlineMarginMs: 200,
   maxStreamedBytes: 200_000_000,
-  answerTimeoutMs: 3_000
+  answerTimeoutMs: 3_000,
+  shutdownExtension: true
 }

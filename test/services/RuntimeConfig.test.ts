@@ -169,6 +169,20 @@ describe("RuntimeConfig.fromEnv", () => {
   })
 
   describe("other settings", () => {
+    it.effect("EFFECT_LAMBDA_SHUTDOWN_EXTENSION: on by default, false turns it off, anything else is an error", () =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* settingsOf(API)).shutdownExtension, true)
+        for (const off of ["false", "0", "off", " FALSE "]) {
+          assert.strictEqual(
+            (yield* settingsOf({ ...API, EFFECT_LAMBDA_SHUTDOWN_EXTENSION: off })).shutdownExtension,
+            false
+          )
+        }
+        const error = yield* Effect.flip(settingsOf({ ...API, EFFECT_LAMBDA_SHUTDOWN_EXTENSION: "maybe" }))
+        assert.strictEqual(error.variable, "EFFECT_LAMBDA_SHUTDOWN_EXTENSION")
+      })
+    )
+
     it.effect("reads the function's names, memory and deadline margin", () =>
       Effect.gen(function* () {
         const settings = yield* settingsOf({
@@ -193,7 +207,8 @@ describe("RuntimeConfig.fromEnv", () => {
           maxConcurrency: 1,
           deadlineMarginMs: 500,
           maxStreamedBytes: 200_000_000,
-          answerTimeoutMs: 3_000
+          answerTimeoutMs: 3_000,
+          shutdownExtension: true
         })
       })
     )
