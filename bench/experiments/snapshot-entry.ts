@@ -1,8 +1,15 @@
 /**
  * Experiment only (cold-start.mjs): the echo function as a V8 startup snapshot entry (`node --build-snapshot`).
- * Every module is evaluated, and the runtime's code paths are warmed in memory, when the snapshot is built; the
- * deployed process starts from the snapshot and only runs `runMain`.
+ *
+ * What runs at snapshot time: evaluating every module (the bundle's whole cost before `runMain`), building the
+ * handler, and warming the runtime's code paths with in-memory invocations (`TestRuntimeApi`: no socket, no timer
+ * left behind; the event loop must be empty when the snapshot is taken). What must wait for the deserialized main
+ * (`v8.startupSnapshot.setDeserializeMainFunction`): everything that reads the environment or opens a handle —
+ * `runMain` reads `AWS_LAMBDA_RUNTIME_API` and the other variables, connects to the Runtime API and installs the
+ * signal handlers. State created at build time is shared by every process started from the blob (see the report
+ * for Effect's default `Random` seed).
  */
+import { restoreError } from "./snapshot-prelude.js"
 import * as Effect from "effect/Effect"
 import * as v8 from "node:v8"
 import * as Handler from "../../src/handler/Handler.js"
@@ -13,7 +20,10 @@ const handler = Handler.effect((event) => Effect.succeed(event))
 
 if (v8.startupSnapshot?.isBuildingSnapshot()) {
   for (let i = 0; i < 50; i++) void Effect.runPromise(TestRuntimeApi.invoke(handler, { id: i }))
-  v8.startupSnapshot.setDeserializeMainFunction(() => LambdaRuntime.runMain(handler))
+  v8.startupSnapshot.setDeserializeMainFunction(() => {
+    restoreError()
+    LambdaRuntime.runMain(handler)
+  })
 } else {
   LambdaRuntime.runMain(handler)
 }
