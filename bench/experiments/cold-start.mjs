@@ -166,12 +166,13 @@ console.log(`spawn → first /next, ${spawns} spawns each, interleaved${pin ? ",
 for (const [name, values] of Object.entries(times)) {
   const ms = values.map((v) => v.ms)
   const cpu = values.map((v) => v.cpuMs)
-  const ratio = (v) =>
-    times.ric === undefined ? "" : `  ${(median(ms) / median(times.ric.map((r) => r.ms))).toFixed(2)}× ric`
+  // Spawn i of every variant ran next to spawn i of ric: the ratio is taken per pair, then the median.
+  const ratio =
+    times.ric === undefined ? "" : `  ${median(values.map((v, i) => v.ms / times.ric[i].ms)).toFixed(2)}× ric`
   console.log(
     `  ${name.padEnd(13)} median ${median(ms).toFixed(1).padStart(6)} ms   min ${Math.min(...ms)
       .toFixed(1)
-      .padStart(6)} ms` + `   CPU to first /next: median ${median(cpu).toFixed(1).padStart(5)} ms${ratio(values)}`
+      .padStart(6)} ms` + `   CPU to first /next: median ${median(cpu).toFixed(1).padStart(5)} ms${ratio}`
   )
 }
 server.close()
