@@ -9,6 +9,7 @@
  *   unpacked into bench/build/before), to compare a change in the same run;
  * - `no-schema`: the bundle with `effect/Schema` stubbed out (schema-stub.mjs): what Schema still costs a function
  *   whose handler uses none (the runtime's remaining `Schema.TaggedError` classes);
+ * - `no-schema-at-all`: also `effect/ParseResult` stubbed (parse-stub.mjs): no Schema module left at all;
  * - `no-platform`: the bundle with `@effect/platform-node/NodeRuntime` replaced by `Effect.runFork` (platform-stub.mjs);
  * - `compile-cache`: the bundle started through a bootstrap that calls `module.enableCompileCache(dir)` before it
  *   imports the bundle, with `dir` filled at build time (what a deployment could ship; the cache is keyed by the
@@ -52,6 +53,10 @@ if (before !== undefined)
 await bundle(echo, Path.join(out, "echo-no-schema.mjs"), [
   stubPlugin("schema-stub", /^effect\/Schema$/, Path.join(here, "schema-stub.mjs"))
 ])
+await bundle(echo, Path.join(out, "echo-no-schema-at-all.mjs"), [
+  stubPlugin("schema-stub", /^effect\/Schema$/, Path.join(here, "schema-stub.mjs")),
+  stubPlugin("parse-stub", /^effect\/ParseResult$/, Path.join(here, "parse-stub.mjs"))
+])
 await bundle(echo, Path.join(out, "echo-no-platform.mjs"), [
   stubPlugin("platform-stub", /^@effect\/platform-node\/NodeRuntime$/, Path.join(here, "platform-stub.mjs"))
 ])
@@ -90,6 +95,7 @@ const variants = {
   ...(before === undefined ? {} : { before: [Path.join(out, "echo-before.mjs")] }),
   bundle: [Path.join(out, "echo.mjs")],
   "no-schema": [Path.join(out, "echo-no-schema.mjs")],
+  "no-schema-at-all": [Path.join(out, "echo-no-schema-at-all.mjs")],
   "no-platform": [Path.join(out, "echo-no-platform.mjs")],
   "compile-cache": [bootstrap],
   snapshot: ["--snapshot-blob", blob],
@@ -170,7 +176,7 @@ for (const [name, values] of Object.entries(times)) {
   const ratio =
     times.ric === undefined ? "" : `  ${median(values.map((v, i) => v.ms / times.ric[i].ms)).toFixed(2)}× ric`
   console.log(
-    `  ${name.padEnd(13)} median ${median(ms).toFixed(1).padStart(6)} ms   min ${Math.min(...ms)
+    `  ${name.padEnd(16)} median ${median(ms).toFixed(1).padStart(6)} ms   min ${Math.min(...ms)
       .toFixed(1)
       .padStart(6)} ms` + `   CPU to first /next: median ${median(cpu).toFixed(1).padStart(5)} ms${ratio}`
   )
