@@ -132,6 +132,7 @@ const start = (name, check) =>
       ? ChildProcess.spawn("taskset", ["-c", "1", node.bin, ...args], { env, stdio: "ignore" })
       : ChildProcess.spawn(node.bin, args, { env, stdio: "ignore" })
     let first
+    let post = ""
     onData = (socket, data) => {
       const text = data.toString("latin1")
       if (first === undefined) {
@@ -147,10 +148,16 @@ const start = (name, check) =>
             `Lambda-Runtime-Deadline-Ms: ${Date.now() + 60_000}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:1:function:bench\r\n` +
             `Content-Length: ${event.length}\r\n\r\n${event}`
         )
-      } else if (text.startsWith("POST")) {
+      } else {
+        // The reply may arrive in several reads (head, then body): wait for the whole body (Content-Length).
+        post += text
+        const end = post.indexOf("\r\n\r\n")
+        if (!post.startsWith("POST") || end === -1) return
+        const length = Number(/content-length: *(\d+)/i.exec(post.slice(0, end))?.[1] ?? 0)
+        if (post.length - end - 4 < length) return
         socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\n\r\n{"status":"OK"}\n')
         child.kill("SIGKILL")
-        child.on("exit", () => resolve(text.slice(text.indexOf("\r\n\r\n") + 4)))
+        child.on("exit", () => resolve(post.slice(end + 4, end + 4 + length)))
       }
     }
   })
