@@ -62,14 +62,31 @@ await bundle(echo, Path.join(out, "echo-no-platform.mjs"), [
 ])
 
 // Compile cache: a bootstrap enables it before the bundle is compiled (inside the bundle it would be too late for
-// the bundle itself), and one run at build time fills it.
+// the bundle itself). The cache is written when the process exits normally or on `flushCompileCache()`; a started
+// function is killed, never exits, so the build step is one run with BENCH_FILL_COMPILE_CACHE=1 that flushes
+// right after the bundle is loaded and exits.
 const cacheDir = Path.join(out, "compile-cache")
 Fs.rmSync(cacheDir, { recursive: true, force: true })
 const bootstrap = Path.join(out, "echo-compile-cache.mjs")
 Fs.writeFileSync(
   bootstrap,
-  `import * as Module from "node:module"\nModule.enableCompileCache?.(${JSON.stringify(cacheDir)})\nawait import("./echo.mjs")\n`
+  [
+    'import * as Module from "node:module"',
+    `Module.enableCompileCache?.(${JSON.stringify(cacheDir)})`,
+    'await import("./echo.mjs")',
+    "if (process.env.BENCH_FILL_COMPILE_CACHE === '1') {",
+    "  Module.flushCompileCache?.()",
+    "  process.exit(0)",
+    "}",
+    ""
+  ].join("\n")
 )
+const filled = ChildProcess.spawnSync(node.bin, [bootstrap], {
+  env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9", BENCH_FILL_COMPILE_CACHE: "1" },
+  stdio: "ignore"
+})
+const cacheFiles = Fs.readdirSync(cacheDir, { recursive: true }).length
+if (filled.status !== 0 || cacheFiles < 2) throw new Error(`the compile cache was not filled (${filled.status})`)
 
 await esbuild.build({
   ...common,
@@ -163,7 +180,6 @@ const start = (name, check) =>
   })
 
 for (const name of Object.keys(variants)) {
-  // The first start of compile-cache fills its cache (the build step); every later start reads it.
   const reply = await start(name, true)
   if (reply !== event.toString()) throw new Error(`${name} replied ${JSON.stringify(reply)}`)
 }
