@@ -1,5 +1,5 @@
 /**
- * Experiment (run with log-line.mjs): what the runtime's one log line per failed invocation costs, written the
+ * Experiment (run with run-experiment.mjs): what the runtime's one log line per failed invocation costs, written the
  * way `logInvokeError` writes it now (directly, when the Lambda logger is the only one) against
  * `Effect.logError` through Effect's logger dispatch (what it did before), in one process, in alternating batches
  * (so both see the same machine), inside an invocation (InvocationContext provided), the line going to a no-op

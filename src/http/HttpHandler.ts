@@ -120,8 +120,8 @@ export interface Options {
    * Whether each request runs in the `http.server` span of `@effect/platform`'s tracer middleware (with its
    * trace-context propagation and request attributes). `true`: always. `false`: never. Default: only when a
    * tracer other than Effect's built-in one is installed (a tracing backend, e.g. an OpenTelemetry layer) — with
-   * the built-in tracer, whose spans go nowhere, the span is skipped, which roughly halves the adapter's own time
-   * per request.
+   * the built-in tracer, whose spans go nowhere, the span is skipped: about a quarter of the adapter's own time per
+   * request.
    */
   readonly tracing?: boolean
 }

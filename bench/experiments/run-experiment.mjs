@@ -1,7 +1,10 @@
 /**
- * Experiment: bundle log-line.ts and run it pinned to CPU 1, on the bench's Node (`--node`, default 22).
+ * Bundle one of the in-process experiments and run it pinned to CPU 1, on the bench's Node (`--node`, default 22):
  *
- *   node bench/experiments/log-line.mjs [Text|JSON] [lines per batch, default 2000] [batches, default 41] [--node 22]
+ *   node bench/experiments/run-experiment.mjs log-line [Text|JSON] [lines per batch, default 2000] [batches, default 41]
+ *   node bench/experiments/run-experiment.mjs http-request [requests per batch, default 500] [batches, default 31]
+ *
+ * (append `--node 20|22|24`).
  */
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
@@ -10,9 +13,15 @@ import * as esbuild from "esbuild"
 import { resolveNode } from "../lib/node.mjs"
 
 const here = Path.dirname(Url.fileURLToPath(import.meta.url))
-const outfile = Path.join(Path.dirname(here), "build", "experiments", "log-line.mjs")
+const argv = process.argv.slice(2)
+const name = argv.shift()
+if (name === undefined || !["log-line", "http-request"].includes(name)) {
+  console.error("usage: node bench/experiments/run-experiment.mjs log-line|http-request [args] [--node 22]")
+  process.exit(2)
+}
+const outfile = Path.join(Path.dirname(here), "build", "experiments", `${name}.mjs`)
 await esbuild.build({
-  entryPoints: [Path.join(here, "log-line.ts")],
+  entryPoints: [Path.join(here, `${name}.ts`)],
   outfile,
   bundle: true,
   minify: true,
@@ -22,7 +31,6 @@ await esbuild.build({
   banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
   logLevel: "warning"
 })
-const argv = process.argv.slice(2)
 const nodeAt = argv.indexOf("--node")
 const node = resolveNode({ benchDir: Path.dirname(here), major: nodeAt === -1 ? "22" : argv[nodeAt + 1] })
 if (nodeAt !== -1) argv.splice(nodeAt, 2)
