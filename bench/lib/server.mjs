@@ -17,6 +17,16 @@ import { treeCpuSeconds, treeSchedSeconds } from "./procfs.mjs"
 import { SCENARIOS } from "./scenarios.mjs"
 
 const NEXT_PATH = "/2018-06-01/runtime/invocation/next"
+// The Extensions API calls a runtime makes at init to get SIGTERM at shutdown (as on Lambda): registration is
+// answered, and the extension's event/next is held, as the platform holds it until shutdown.
+const EXTENSION_REGISTER_PATH = "/2020-01-01/extension/register"
+const EXTENSION_NEXT_PATH = "/2020-01-01/extension/event/next"
+const EXTENSION_REGISTERED_BODY = '{"functionName":"bench","functionVersion":"$LATEST","handler":"index.handler"}'
+const EXTENSION_REGISTERED = Buffer.from(
+  "HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: bench-extension\r\nContent-Type: application/json\r\n" +
+    `Content-Length: ${Buffer.byteLength(EXTENSION_REGISTERED_BODY)}\r\n\r\n${EXTENSION_REGISTERED_BODY}`,
+  "latin1"
+)
 const INVOCATION_PREFIX = "/2018-06-01/runtime/invocation/"
 const INIT_ERROR_PATH = "/2018-06-01/runtime/init/error"
 const FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
@@ -238,6 +248,10 @@ const finish = (endedAt) => {
 
 /** A reply has been received in full. */
 const onReply = (socket, request, now) => {
+  if (request.path === EXTENSION_REGISTER_PATH) {
+    socket.write(EXTENSION_REGISTERED)
+    return
+  }
   if (request.path === INIT_ERROR_PATH) {
     socket.write(ACK)
     process.send({ type: "initError", body: request.body?.toString("utf8") ?? "" })
@@ -297,7 +311,9 @@ const onConnection = (socket) => {
     state = HEAD
     if (done.method === "GET") {
       if (done.path === NEXT_PATH) onNext(socket)
-      else {
+      else if (done.path === EXTENSION_NEXT_PATH) {
+        // held until the process ends
+      } else {
         protocolError(`unexpected GET ${done.path}`)
         socket.write(badRequest("unknown path"))
       }
