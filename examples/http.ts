@@ -1,10 +1,11 @@
 /**
  * An `HttpRouter` served behind API Gateway (REST and HTTP API), ALB and Function URLs, buffered:
  *
+ * - `GET /` → an HTML page listing these routes and showing `/stream` arrive live (`examples/home.ts`)
  * - `GET /hello` → `text/plain` "hello"
  * - `GET /items/:id` → JSON `{ "id": "<id>" }`
  * - `POST /echo` → the request body, byte for byte, with the request's content type
- * - `GET /stream` → 5 server-sent events, 20 ms apart
+ * - `GET /stream` → 5 server-sent events, 250 ms apart
  * - `GET /cookies` → 200 setting `a=1; Path=/` and `b=2; Path=/`
  * - `GET /redirect` → 302 to `/hello`, no body
  * - `GET /boom` → a defect (the client gets a bare 500)
@@ -18,8 +19,10 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Encoders, HttpHandler, LambdaRuntime } from "../src/index.js"
+import * as Home from "./home.js"
 
 export const app = HttpRouter.empty.pipe(
+  HttpRouter.get("/", HttpServerResponse.html(Home.page)),
   HttpRouter.get("/hello", HttpServerResponse.text("hello")),
   HttpRouter.get(
     "/items/:id",
@@ -40,7 +43,7 @@ export const app = HttpRouter.empty.pipe(
     Effect.sync(() =>
       HttpServerResponse.stream(
         Stream.range(1, 5, 1).pipe(
-          Stream.schedule(Schedule.spaced("20 millis")),
+          Stream.schedule(Schedule.spaced("250 millis")),
           Stream.map((n): Encoders.SseEvent => ({ id: String(n), event: "tick", data: JSON.stringify({ n }) })),
           Encoders.sse()
         ),

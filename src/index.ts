@@ -34,3 +34,19 @@ export * as HttpHandler from "./http/HttpHandler.js"
 export * as LambdaEvent from "./http/LambdaEvent.js"
 /** @since 0.1.0 */
 export * as HttpPrelude from "./streaming/HttpPrelude.js"
+/** @since 0.1.0 */
+export * as Batch from "./handler/Batch.js"
+/** @since 0.1.0 */
+export * as SqsEvent from "./events/SqsEvent.js"
+/** @since 0.1.0 */
+export * as SnsEvent from "./events/SnsEvent.js"
+/** @since 0.1.0 */
+export * as S3Event from "./events/S3Event.js"
+/** @since 0.1.0 */
+export * as EventBridgeEvent from "./events/EventBridgeEvent.js"
+/** @since 0.1.0 */
+export * as ScheduledEvent from "./events/ScheduledEvent.js"
+/** @since 0.1.0 */
+export * as KinesisEvent from "./events/KinesisEvent.js"
+/** @since 0.1.0 */
+export * as DynamoDbEvent from "./events/DynamoDbEvent.js"

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
 import * as Crypto from "node:crypto"
 import { handler as streamed } from "../../examples/http-stream.js"
-import { handler as buffered } from "../../examples/http.js"
+import { app, handler as buffered } from "../../examples/http.js"
 import { Encoders, TestRuntimeApi } from "../../src/index.js"
 import { decodeReply, eventFor, type Front, fronts, type Reply, type RequestSpec, utf8 } from "./support/events.js"
 import * as Logs from "./support/logs.js"
@@ -43,6 +43,17 @@ for (const mode of ["buffered", "streamed"] as const) {
   describe(`examples/http (${mode})`, () => {
     for (const front of fronts) {
       describe(front, () => {
+        it.effect("GET / → 200, the HTML home page listing every route", () =>
+          Effect.gen(function* () {
+            const [reply] = yield* call(front, mode, get("/"))
+            assert.strictEqual(reply.status, 200)
+            assert.deepStrictEqual(reply.headers, { "content-type": "text/html" })
+            assert.match(reply.text, /^<!doctype html>/)
+            for (const route of app.routes)
+              assert.include(reply.text, `data-route="${route.method} ${route.path}"`, `${route.method} ${route.path}`)
+          })
+        )
+
         it.effect("GET /hello → 200 text/plain hello", () =>
           Effect.gen(function* () {
             const [reply] = yield* call(front, mode, get("/hello"))

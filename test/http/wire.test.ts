@@ -134,7 +134,7 @@ describe("HTTP examples on the wire", () => {
     })
   )
 
-  it.scopedLive("examples/http-stream.ts: the prelude first, then each event when it is produced (~20 ms apart)", () =>
+  it.scopedLive("examples/http-stream.ts: the prelude first, then each event when it is produced (250 ms apart)", () =>
     Effect.gen(function* () {
       const api = yield* Recording.make
       yield* spawnFunction("examples/http-stream.ts", api.address)
@@ -183,8 +183,8 @@ describe("HTTP examples on the wire", () => {
         assert.strictEqual(eventAt.length, 5)
         assert.isAtMost(preludeAt!, eventAt[0]!)
         for (let i = 1; i < 5; i++) assert.isAtLeast(eventAt[i]!, eventAt[i - 1]!)
-        // five events 20 ms apart: spread over ~80 ms, not delivered at once at the end
-        assert.isAtLeast(eventAt[4]! - eventAt[0]!, 50)
+        // five events 250 ms apart: spread over ~1 s, not delivered at once at the end
+        assert.isAtLeast(eventAt[4]! - eventAt[0]!, 500)
         assert.isAtLeast(new Set(eventAt).size, 4)
       }
     })

@@ -1,0 +1,211 @@
+/**
+ * The packages as a user gets them: `npm pack` both workspaces, install only the tarballs into a fresh ESM
+ * project (the peers resolved by npm from the registry, no path into this repository), then:
+ *
+ * - type-check a function written against the public API with `tsc` (strict, `NodeNext`);
+ * - run it with the installed `effect-lambda invoke` (a reply, and a typed failure);
+ * - run a vitest test of it with `TestRuntimeApi`;
+ * - prove that internal modules are not importable, that a CommonJS `require` works, and that the runtime's
+ *   production dependency tree holds nothing only the dev tools need.
+ *
+ * Runs on whichever `node` runs it (`.ci/run` runs it on Node 20, 22 and 24): `node --test test/consumer/`.
+ * Needs the npm registry. `EFFECT_LAMBDA_CONSUMER_KEEP=1` keeps the temporary project for a look.
+ */
+import * as assert from "node:assert/strict"
+import * as ChildProcess from "node:child_process"
+import * as FileSystem from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { after, before, describe, it } from "node:test"
+
+const repo = Path.resolve(import.meta.dirname, "../..")
+const work = FileSystem.mkdtempSync(Path.join(Os.tmpdir(), "effect-lambda-consumer-"))
+const app = Path.join(work, "app")
+const tarballs = Path.join(work, "tarballs")
+
+/** Run a command to completion; never inherits the repository's environment tweaks beyond PATH and HOME. */
+const run = (command, args, options = {}) => {
+  const result = ChildProcess.spawnSync(command, args, {
+    cwd: options.cwd ?? app,
+    input: options.input,
+    encoding: "utf8",
+    timeout: options.timeout ?? 300_000,
+    env: { ...process.env, npm_config_loglevel: "error", NODE_OPTIONS: "", ...options.env }
+  })
+  if (result.error) throw result.error
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+const ok = (command, args, options) => {
+  const result = run(command, args, options)
+  assert.equal(result.code, 0, `${command} ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`)
+  return result
+}
+
+const write = (file, text) => {
+  FileSystem.mkdirSync(Path.dirname(Path.join(app, file)), { recursive: true })
+  FileSystem.writeFileSync(Path.join(app, file), text)
+}
+
+const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+
+describe(`the packed packages in a fresh project (node ${process.version})`, () => {
+  before(() => {
+    FileSystem.mkdirSync(tarballs, { recursive: true })
+    // Root first: the dev package's build type-checks against the runtime's freshly built declarations.
+    ok(npm, ["pack", "--pack-destination", tarballs], { cwd: repo })
+    ok(npm, ["pack", "--workspace", "packages/dev", "--pack-destination", tarballs], { cwd: repo })
+    const files = FileSystem.readdirSync(tarballs)
+    const runtime = files.find((file) => file.startsWith("effect-lambda-runtime-"))
+    const dev = files.find((file) => file.startsWith("effect-lambda-dev-"))
+    assert.ok(runtime && dev, `both tarballs packed: ${files.join(", ")}`)
+
+    FileSystem.mkdirSync(app, { recursive: true })
+    write("package.json", `${JSON.stringify({ name: "consumer-app", private: true, type: "module" }, null, 2)}\n`)
+    // What the README's Install section says, with the tarballs in place of the registry's versions.
+    ok(npm, ["install", "--no-audit", "--no-fund", Path.join(tarballs, runtime)])
+    ok(npm, [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--save-dev",
+      Path.join(tarballs, dev),
+      "typescript@~5.9",
+      "@types/node@^20",
+      "vitest@^3.2",
+      "@effect/vitest@^0.30"
+    ])
+
+    write(
+      "tsconfig.json",
+      `${JSON.stringify(
+        {
+          compilerOptions: {
+            target: "ES2022",
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            noEmit: true,
+            skipLibCheck: false,
+            types: ["node"]
+          },
+          include: ["src", "test"]
+        },
+        null,
+        2
+      )}\n`
+    )
+    write(
+      "src/order.ts",
+      [
+        'import { Effect, Schema } from "effect"',
+        'import { Handler, InvocationContext, LambdaRuntime } from "effect-lambda-runtime"',
+        "",
+        'class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", { id: Schema.String }) {}',
+        "",
+        "export const handler = Handler.effect(Schema.Struct({ id: Schema.String }), (event) =>",
+        "  Effect.gen(function* () {",
+        "    const context = yield* InvocationContext.InvocationContext",
+        '    if (event.id !== "42") return yield* Effect.fail(new OrderNotFound({ id: event.id }))',
+        "    return { id: event.id, total: 12.5, requestId: context.requestId.length > 0 }",
+        "  })",
+        ")",
+        "",
+        "if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)",
+        ""
+      ].join("\n")
+    )
+    write(
+      "test/order.test.ts",
+      [
+        'import { assert, describe, it } from "@effect/vitest"',
+        'import { Effect } from "effect"',
+        'import { TestRuntimeApi } from "effect-lambda-runtime"',
+        'import { handler } from "../src/order.js"',
+        "",
+        'describe("order", () => {',
+        '  it.effect("replies, and reports a typed failure by its tag", () =>',
+        "    Effect.gen(function* () {",
+        '      const found = yield* TestRuntimeApi.invoke(handler, { id: "42" })',
+        '      assert.deepStrictEqual(found, TestRuntimeApi.json({ id: "42", total: 12.5, requestId: true }))',
+        '      const missing = yield* TestRuntimeApi.invoke(handler, { id: "7" })',
+        '      assert.strictEqual(missing._tag === "Error" && missing.report.errorType, "OrderNotFound")',
+        "    })",
+        "  )",
+        "})",
+        ""
+      ].join("\n")
+    )
+  })
+
+  after(() => {
+    if (process.env.EFFECT_LAMBDA_CONSUMER_KEEP === "1") console.log(`kept ${work}`)
+    else FileSystem.rmSync(work, { recursive: true, force: true })
+  })
+
+  it("installs Effect 3 as the peers, once", () => {
+    const effect = JSON.parse(FileSystem.readFileSync(Path.join(app, "node_modules/effect/package.json"), "utf8"))
+    assert.match(effect.version, /^3\./)
+    const tree = ok(npm, ["ls", "effect", "--all", "--parseable"]).stdout.trim().split("\n")
+    assert.deepEqual(
+      tree.filter((line) => line.endsWith(`${Path.sep}effect`)),
+      [Path.join(app, "node_modules/effect")]
+    )
+  })
+
+  it("type-checks a function written against the public API (strict, NodeNext)", () => {
+    ok(Path.join(app, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"])
+  })
+
+  it("runs it with the installed effect-lambda invoke", () => {
+    const bin = Path.join(app, "node_modules/.bin/effect-lambda")
+    const reply = ok(bin, ["invoke", "src/order.ts"], { input: '{"id":"42"}' })
+    assert.equal(reply.stdout, '{"id":"42","total":12.5,"requestId":true}')
+    const failed = run(bin, ["invoke", "src/order.ts"], { input: '{"id":"7"}' })
+    assert.equal(failed.code, 1, failed.stderr)
+    assert.equal(JSON.parse(failed.stdout).errorType, "OrderNotFound")
+  })
+
+  it("runs a vitest test of it on TestRuntimeApi", () => {
+    const result = ok(Path.join(app, "node_modules/.bin/vitest"), ["run"], { env: { CI: "true" } })
+    assert.match(result.stdout, /1 passed/)
+  })
+
+  it("exposes only the exports map: no internal module, no emulator, no CLI", () => {
+    for (const specifier of [
+      "effect-lambda-runtime/internal/Http1Connection",
+      "effect-lambda-runtime/dist/internal/Http1Connection.js",
+      "effect-lambda-runtime/dist/index.js",
+      "effect-lambda-runtime/emulator/RuntimeApiServer",
+      "effect-lambda-runtime/cli/main"
+    ]) {
+      const result = run(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(specifier)})`])
+      assert.notEqual(result.code, 0, `${specifier} must not be importable`)
+      assert.match(result.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/, specifier)
+    }
+    const publicModule = ok(process.execPath, [
+      "--input-type=module",
+      "-e",
+      'const m = await import("effect-lambda-runtime/Handler"); console.log(typeof m.effect)'
+    ])
+    assert.equal(publicModule.stdout.trim(), "function")
+  })
+
+  it("loads from CommonJS with require()", () => {
+    const result = ok(process.execPath, [
+      "--no-warnings",
+      "-e",
+      'const { Handler } = require("effect-lambda-runtime"); console.log(typeof Handler.effect)'
+    ])
+    assert.equal(result.stdout.trim(), "function")
+  })
+
+  it("keeps the dev tools out of the runtime's production dependencies", () => {
+    const production = ok(npm, ["ls", "--omit=dev", "--all", "--parseable"]).stdout
+    for (const name of ["tsx", "esbuild", "@smithy", "effect-lambda-dev"]) {
+      assert.ok(!production.includes(`${Path.sep}node_modules${Path.sep}${name}`), `${name} in: ${production}`)
+    }
+    assert.ok(production.includes(`${Path.sep}node_modules${Path.sep}effect-lambda-runtime`))
+  })
+})
