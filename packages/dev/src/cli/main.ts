@@ -8,9 +8,11 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Exit from "effect/Exit"
 import * as Cli from "./Cli.js"
 import * as Dev from "./commands/dev.js"
+import * as Event from "./commands/event.js"
 import * as Invoke from "./commands/invoke.js"
 
-const subcommands = [Dev.command, Invoke.command] as const
+/** The subcommands, in the order the help lists them: add a command here. */
+const subcommands = [Dev.command, Invoke.command, Event.command] as const
 
 NodeRuntime.runMain(Cli.run(subcommands, process.argv.slice(2)), {
   disableErrorReporting: true,
