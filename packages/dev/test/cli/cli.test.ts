@@ -460,4 +460,42 @@ describe("effect-lambda CLI", () => {
       }),
     180_000
   )
+
+  it.scopedLive(
+    "dev --watch: a syntax error saved while serving is shown once and answered; saving the fix restarts the function",
+    () =>
+      Effect.gen(function* () {
+        const dir = Path.join(root, ".scratch", `watch-syntax-${Crypto.randomUUID()}`)
+        yield* Effect.acquireRelease(
+          Effect.sync(() => FileSystem.mkdirSync(dir, { recursive: true })),
+          () => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
+        )
+        const entry = Path.join(dir, "edited.ts")
+        const source = (version: string) =>
+          [
+            'import { Effect } from "effect"',
+            'import { Handler, LambdaRuntime } from "effect-lambda-runtime"',
+            `export const handler = Handler.effect(() => Effect.succeed({ version: "${version}" }))`,
+            "if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)",
+            ""
+          ].join("\n")
+        FileSystem.writeFileSync(entry, source("v1"))
+        const dev = yield* cli(["dev", entry, "--watch", "--port", "0"])
+        yield* dev.waitFor(/✓ edited is ready/)
+        const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(dev.stdout())?.[1]
+        const invoke = curl(["-s", `${url}/2015-03-31/functions/function/invocations`, "-d", "{}"])
+        assert.strictEqual((yield* invoke).stdout, '{"version":"v1"}')
+        FileSystem.writeFileSync(entry, source("v2").replace("}))", "})"))
+        yield* dev.waitFor(/does not start until the syntax error above is fixed/, "stderr")
+        assert.strictEqual(dev.stderr().split("✗ syntax error:").length - 1, 1, dev.stderr())
+        assert.strictEqual(JSON.parse((yield* invoke).stdout).errorType, "Runtime.UserCodeSyntaxError")
+        FileSystem.writeFileSync(entry, source("v3"))
+        yield* dev.waitFor(
+          /edited\.ts changed: restarting edited\n[\s\S]*edited\.ts changed: restarting edited\n[\s\S]*✓ edited is ready/
+        )
+        assert.strictEqual((yield* invoke).stdout, '{"version":"v3"}')
+        assert.strictEqual(dev.stderr().split("✗ syntax error:").length - 1, 1)
+      }),
+    180_000
+  )
 })

@@ -75,6 +75,8 @@ export const make = (
     const recheck = (restartRunning: boolean) =>
       lock.withPermits(1)(
         Effect.gen(function* () {
+          // A fix after a syntax error is a change of the entry: a running function restarts with it.
+          const wasBroken = Option.isSome(problem)
           problem = yield* Syntax.check(options.entry)
           if (Option.isSome(problem)) return problem
           if (real === undefined) {
@@ -82,7 +84,7 @@ export const make = (
             if (started._tag === "Left") {
               problem = Option.some({ text: started.left.message, message: started.left.message })
             }
-          } else if (restartRunning) {
+          } else if (restartRunning || wasBroken) {
             yield* real.restart
           }
           return problem
