@@ -6,6 +6,10 @@
  * protocol, and records every exchange byte-exact (bodies, lower-case headers, HTTP trailers) so that tests
  * can assert on what the runtime put on the wire. Faults can be injected per invocation.
  *
+ * It also serves the two calls of Lambda's Extensions API that a runtime needs for a graceful shutdown
+ * (`POST /2020-01-01/extension/register`, `GET /2020-01-01/extension/event/next`): see {@link Extension} and
+ * {@link Service}.shutdown.
+ *
  * An invocation can also be observed while it runs: {@link Enqueued} tells when a `/next` poll took it (and
  * its deadline) and hands over its reply as soon as the reply's POST starts. For a `live` invocation the body
  * of a `/response` is passed on chunk by chunk as it arrives, with backpressure, followed by its trailers in
@@ -13,26 +17,14 @@
  *
  * @since 0.1.0
  */
-import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import * as Crypto from "node:crypto"
-import * as Http from "node:http"
-import * as InvocationContext from "effect-lambda-runtime/InvocationContext"
-import * as RuntimeApi from "effect-lambda-runtime/RuntimeApi"
+import type * as Stream from "effect/Stream"
+import * as internal from "./internal/RuntimeApiServer.js"
 
 /**
  * One invocation to hand to the runtime, and the faults to inject into it.
@@ -249,6 +241,40 @@ export interface Enqueued {
 }
 
 /**
+ * An event type an extension registers for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ExtensionEventType = "INVOKE" | "SHUTDOWN"
+
+/**
+ * Why the function is being shut down, as the `SHUTDOWN` event says it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ShutdownReason = "spindown" | "timeout" | "failure"
+
+/**
+ * An extension registered through `POST /2020-01-01/extension/register`. It gets an `INVOKE` event on
+ * `GET /2020-01-01/extension/event/next` for each invocation delivered (when it registered for `INVOKE`), and
+ * the `SHUTDOWN` event from {@link Service}.shutdown (when it registered for `SHUTDOWN`). A registration
+ * after the runtime's first `/next` is accepted but noted as a protocol violation (Lambda allows it only
+ * during init).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Extension {
+  /** The `Lambda-Extension-Identifier` it was given. */
+  readonly id: string
+  /** Its `Lambda-Extension-Name`. */
+  readonly name: string
+  readonly events: ReadonlyArray<ExtensionEventType>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -273,6 +299,14 @@ export interface Service {
   readonly violations: Effect.Effect<ReadonlyArray<string>>
   /** How many `/next` requests have been received in total. */
   readonly nextPolls: Effect.Effect<number>
+  /** The extensions registered through `POST /2020-01-01/extension/register`, in order. */
+  readonly extensions: Effect.Effect<ReadonlyArray<Extension>>
+  /**
+   * Send the `SHUTDOWN` event (`{"eventType":"SHUTDOWN","shutdownReason","deadlineMs"}`) to every extension
+   * registered for it, on its pending (or next) `GET /2020-01-01/extension/event/next`. Returns how many
+   * extensions it was sent to.
+   */
+  readonly shutdown: (reason: ShutdownReason, deadlineMs: number) => Effect.Effect<number>
 }
 
 /**
@@ -291,6 +325,10 @@ export class RuntimeApiServer extends Context.Tag("effect-lambda-runtime/Runtime
 export interface Options {
   /** Port on 127.0.0.1; default 0 (a free port). */
   readonly port?: number
+  /** `Lambda-Runtime-Invoked-Function-Arn` on `/next`; its last part is the function name. Default {@link Defaults}.functionArn. */
+  readonly functionArn?: string
+  /** The `handler` an extension's registration is answered with. Default {@link Defaults}.handler. */
+  readonly handler?: string
 }
 
 /**
@@ -302,12 +340,14 @@ export interface Options {
 export const Defaults = {
   functionArn: "arn:aws:lambda:us-east-1:123456789012:function:test-function",
   timeoutMs: 30_000,
-  contentType: "application/json"
+  contentType: "application/json",
+  handler: "index.handler"
 } as const
 
 /**
- * Body size limits of `/response`: a buffered body may have 6 MiB + 100 bytes (as the Runtime Interface
- * Emulator enforces), a body sent with `Lambda-Runtime-Function-Response-Mode: streaming` 200 MiB.
+ * Body size limits of `/response`: a buffered body may have 6,291,556 bytes (6 MiB + 100, the limit the
+ * platform's Runtime API enforces), a body sent with `Lambda-Runtime-Function-Response-Mode: streaming`
+ * 200 MiB.
  * Larger bodies are read to the end and answered 413 `RequestEntityTooLarge`. `liveBufferBytes`: how much
  * of a live body may wait for its reader before the POST is paused.
  *
@@ -315,243 +355,10 @@ export const Defaults = {
  * @category constants
  */
 export const Limits = {
-  bufferedResponseBytes: 6 * 1024 * 1024 + 100,
+  bufferedResponseBytes: 6_291_556,
   streamedResponseBytes: 200 * 1024 * 1024,
   liveBufferBytes: 256 * 1024
 } as const
-
-const Routes = {
-  response: "/2018-06-01/runtime/invocation/:id/response",
-  error: "/2018-06-01/runtime/invocation/:id/error"
-} as const
-
-const ReplyHeaders = {
-  responseMode: "lambda-runtime-function-response-mode",
-  invocationId: InvocationContext.Headers.invocationId,
-  transferEncoding: "transfer-encoding"
-} as const
-
-type EntryState = "queued" | "delivered" | "replying" | "answered" | "undelivered"
-
-interface Entry {
-  readonly requestId: string
-  readonly request: InvokeRequest
-  readonly outcome: Deferred.Deferred<Outcome>
-  readonly delivered: Deferred.Deferred<Delivery>
-  readonly reply: Deferred.Deferred<Reply>
-  state: EntryState
-  invocationId: string | undefined
-}
-
-interface ExchangeRecord {
-  readonly method: string
-  readonly path: string
-  readonly headers: Readonly<Record<string, string>>
-  bodyLength: number
-  trailers: Readonly<Record<string, string>>
-  state: Exchange["state"]
-  status: number | undefined
-  requestId: string | undefined
-}
-
-interface ReceivedBody {
-  readonly bytes: Uint8Array
-  readonly length: number
-  readonly trailers: Readonly<Record<string, string>>
-}
-
-/** A waiting `/next` poll. Returns false when its connection is already gone. */
-type Waiter = (entry: Entry) => boolean
-
-class BodyAborted extends Data.TaggedError("BodyAborted")<{ readonly cause: unknown }> {
-  override get message(): string {
-    return `request body cut short: ${String(this.cause)}`
-  }
-}
-
-const errorTypes: Readonly<Record<number, string>> = {
-  400: "InvalidRequest",
-  403: "InvalidStateTransition",
-  404: "NotFound",
-  410: "InvokeTimeout",
-  413: "RequestEntityTooLarge",
-  429: "TooManyRequestsException",
-  500: "ServiceException",
-  502: "BadGateway",
-  503: "ServiceUnavailable"
-}
-
-const errorJson = (status: number, errorType: string, errorMessage: string): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.unsafeJson({ errorType, errorMessage }, { status })
-
-const injected = (status: number): HttpServerResponse.HttpServerResponse =>
-  errorJson(status, errorTypes[status] ?? "InjectedFault", `injected HTTP ${status}`)
-
-const accepted: HttpServerResponse.HttpServerResponse = HttpServerResponse.unsafeJson({ status: "OK" }, { status: 202 })
-
-const headerRecord = (headers: Http.IncomingHttpHeaders | NodeJS.Dict<string>): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue
-    out[name] = Array.isArray(value) ? value.join(", ") : value
-  }
-  return out
-}
-
-const encoder = new TextEncoder()
-
-const eventBytes = (event: Uint8Array | string): Uint8Array =>
-  typeof event === "string" ? encoder.encode(event) : event
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
-}
-
-const traceId = (nowMs: number): string => {
-  const epochHex = Math.floor(nowMs / 1000)
-    .toString(16)
-    .padStart(8, "0")
-  const root = `1-${epochHex}-${Crypto.randomBytes(12).toString("hex")}`
-  return `Root=${root};Parent=${Crypto.randomBytes(8).toString("hex")};Sampled=1`
-}
-
-const parseReport = (bytes: Uint8Array): ReceivedReport | undefined => {
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes))
-  } catch {
-    return undefined
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
-  const { errorType, errorMessage, stackTrace } = value as Record<string, unknown>
-  if (typeof errorType !== "string" || typeof errorMessage !== "string") return undefined
-  return Array.isArray(stackTrace) && stackTrace.every((line) => typeof line === "string")
-    ? { errorType, errorMessage, stackTrace }
-    : { errorType, errorMessage }
-}
-
-const isGone = (response: Http.ServerResponse): boolean =>
-  response.destroyed || response.writableEnded || response.socket === null || response.socket.destroyed
-
-/**
- * The body of a live `/response`, handed from the Node request to one reader. The request is paused while
- * more than `Limits.liveBufferBytes` wait, and resumed when the reader takes them.
- */
-class LiveBody {
-  private chunks: Array<Uint8Array> = []
-  private waiting = 0
-  private paused = false
-  private end: { readonly error: ReplyAborted | undefined } | undefined = undefined
-  private wake: (() => void) | undefined = undefined
-
-  constructor(
-    private readonly incoming: Http.IncomingMessage,
-    private readonly requestId: string
-  ) {}
-
-  push(chunk: Uint8Array): void {
-    this.chunks.push(chunk)
-    this.waiting += chunk.length
-    if (!this.paused && this.waiting > Limits.liveBufferBytes) {
-      this.paused = true
-      this.incoming.pause()
-    }
-    this.wake?.()
-  }
-
-  close(cause?: unknown): void {
-    if (this.end !== undefined) return
-    this.end = {
-      error: cause === undefined ? undefined : new ReplyAborted({ requestId: this.requestId, cause })
-    }
-    this.wake?.()
-  }
-
-  private readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<ReplyAborted>> = Effect.suspend(() => {
-    if (this.chunks.length > 0) {
-      const out = this.chunks
-      this.chunks = []
-      this.waiting = 0
-      if (this.paused) {
-        this.paused = false
-        this.incoming.resume()
-      }
-      return Effect.succeed(Chunk.unsafeFromArray(out))
-    }
-    if (this.end !== undefined) {
-      return Effect.fail(this.end.error === undefined ? Option.none() : Option.some(this.end.error))
-    }
-    return Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<ReplyAborted>>((resume) => {
-      this.wake = () => {
-        this.wake = undefined
-        resume(this.pull)
-      }
-      return Effect.sync(() => {
-        this.wake = undefined
-      })
-    })
-  })
-
-  readonly stream: Stream.Stream<Uint8Array, ReplyAborted> = Stream.repeatEffectChunkOption(this.pull)
-}
-
-/**
- * Read a whole request body from the Node request, keeping at most `keep` bytes (or handing them to `live`
- * instead), then its trailers. Fails when the connection closes before the body is complete.
- */
-const readBody = (
-  incoming: Http.IncomingMessage,
-  keep: number,
-  live?: LiveBody
-): Effect.Effect<ReceivedBody, BodyAborted> =>
-  Effect.async<ReceivedBody, BodyAborted>((resume) => {
-    const chunks: Array<Uint8Array> = []
-    let length = 0
-    let kept = 0
-    const onData = (chunk: Buffer) => {
-      length += chunk.length
-      if (kept < keep) {
-        const part = chunk.length <= keep - kept ? chunk : chunk.subarray(0, keep - kept)
-        if (live === undefined) {
-          chunks.push(part)
-          kept += part.length
-        } else {
-          kept += part.length
-          live.push(new Uint8Array(part.buffer, part.byteOffset, part.length))
-        }
-      }
-    }
-    const onEnd = () => {
-      off()
-      live?.close()
-      const bytes = live === undefined ? concat(chunks, kept) : new Uint8Array(0)
-      resume(Effect.succeed({ bytes, length, trailers: headerRecord(incoming.trailers) }))
-    }
-    const onError = (cause: unknown) => {
-      off()
-      live?.close(cause)
-      resume(Effect.fail(new BodyAborted({ cause })))
-    }
-    const onClose = () => {
-      if (!incoming.complete) onError(new Error("connection closed"))
-    }
-    const off = () => {
-      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose)
-    }
-    if (incoming.readableEnded) {
-      live?.close()
-      resume(Effect.succeed({ bytes: new Uint8Array(0), length: 0, trailers: headerRecord(incoming.trailers) }))
-      return
-    }
-    incoming.on("data", onData).once("end", onEnd).once("error", onError).once("close", onClose)
-    return Effect.sync(off)
-  })
 
 /**
  * Start the server on 127.0.0.1 in the current scope. Closing the scope stops listening, destroys every
@@ -562,376 +369,7 @@ const readBody = (
  * @category constructors
  */
 export const make: (options?: Options) => Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =
-  Effect.fnUntraced(function* (options?: Options) {
-    const queued: Array<Entry> = []
-    const waiters: Array<Waiter> = []
-    const entries = new Map<string, Entry>()
-    const records: Array<ExchangeRecord> = []
-    const recordOf = new WeakMap<Http.IncomingMessage, ExchangeRecord>()
-    const violations: Array<string> = []
-    const initErrors: Array<InitError> = []
-    const firstInitError = yield* Deferred.make<InitError>()
-    let nextPolls = 0
-    let closed = false
-
-    const nodeServer = Http.createServer()
-    // Runtimes hold connections open across long polls and slow streams, as Lambda's own server allows.
-    nodeServer.keepAliveTimeout = 0
-    nodeServer.requestTimeout = 0
-    nodeServer.on("request", (incoming: Http.IncomingMessage) => {
-      const record: ExchangeRecord = {
-        method: incoming.method ?? "",
-        path: incoming.url ?? "",
-        headers: headerRecord(incoming.headers),
-        bodyLength: 0,
-        trailers: {},
-        state: "pending",
-        status: undefined,
-        requestId: undefined
-      }
-      records.push(record)
-      recordOf.set(incoming, record)
-    })
-
-    const httpServer = yield* NodeHttpServer.make(() => nodeServer, { host: "127.0.0.1", port: options?.port ?? 0 })
-    const address =
-      httpServer.address._tag === "TcpAddress"
-        ? `${httpServer.address.hostname}:${httpServer.address.port}`
-        : httpServer.address.path
-
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        closed = true
-        if (nodeServer.listening) nodeServer.close()
-        nodeServer.closeAllConnections()
-        queued.length = 0
-        return Effect.forEach(
-          entries.values(),
-          (entry) =>
-            Effect.all([
-              Deferred.interrupt(entry.outcome),
-              Deferred.interrupt(entry.delivered),
-              Deferred.interrupt(entry.reply)
-            ]),
-          { discard: true }
-        )
-      })
-    )
-
-    const violation = (message: string) =>
-      Effect.zipRight(
-        Effect.sync(() => violations.push(message)),
-        Effect.logDebug(`RuntimeApiServer: protocol violation: ${message}`)
-      )
-
-    const offer = (entry: Entry) => {
-      for (let waiter = waiters.shift(); waiter !== undefined; waiter = waiters.shift()) {
-        if (waiter(entry)) return
-      }
-      queued.push(entry)
-    }
-
-    // Uninterruptible by construction (the route is): it ends when an invocation comes or the poll's
-    // connection closes, so an invocation is never taken by a poll that cannot carry it.
-    const take = (response: Http.ServerResponse): Effect.Effect<Entry | undefined> =>
-      Effect.async<Entry | undefined>((resume) => {
-        if (isGone(response)) return resume(Effect.succeed(undefined))
-        const head = queued.shift()
-        if (head !== undefined) return resume(Effect.succeed(head))
-        const onClose = () => {
-          const index = waiters.indexOf(waiter)
-          if (index >= 0) waiters.splice(index, 1)
-          resume(Effect.succeed(undefined))
-        }
-        const waiter: Waiter = (entry) => {
-          if (isGone(response)) return false
-          response.off("close", onClose)
-          resume(Effect.succeed(entry))
-          return true
-        }
-        waiters.push(waiter)
-        response.once("close", onClose)
-        return Effect.sync(() => {
-          const index = waiters.indexOf(waiter)
-          if (index >= 0) waiters.splice(index, 1)
-          response.off("close", onClose)
-        })
-      })
-
-    const exchange = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-      const incoming = NodeHttpServerRequest.toIncomingMessage(request)
-      const response = NodeHttpServerRequest.toServerResponse(request)
-      const record = recordOf.get(incoming)!
-      return { incoming, response, record }
-    })
-
-    const answer = (record: ExchangeRecord, response: HttpServerResponse.HttpServerResponse) => {
-      record.state = "answered"
-      record.status = response.status
-      return response
-    }
-
-    const read = (incoming: Http.IncomingMessage, record: ExchangeRecord, keep: number, live?: LiveBody) =>
-      Effect.tap(readBody(incoming, keep, live), (body) =>
-        Effect.sync(() => {
-          record.bodyLength = body.length
-          record.trailers = body.trailers
-        })
-      )
-
-    const aborted = (record: ExchangeRecord, error: BodyAborted) =>
-      Effect.as(
-        Effect.zipRight(
-          Effect.sync(() => {
-            record.state = "aborted"
-          }),
-          violation(`${record.method} ${record.path}: ${error.message}`)
-        ),
-        HttpServerResponse.empty({ status: 400 })
-      )
-
-    const nextHeaders = (entry: Entry, body: Uint8Array, nowMs: number): Record<string, string> => {
-      const headers = new Map<string, string>([
-        [InvocationContext.Headers.requestId, entry.requestId],
-        [InvocationContext.Headers.deadline, String(nowMs + (entry.request.timeoutMs ?? Defaults.timeoutMs))],
-        [InvocationContext.Headers.functionArn, Defaults.functionArn],
-        [InvocationContext.Headers.traceId, traceId(nowMs)],
-        ["content-type", Defaults.contentType],
-        ["content-length", String(body.length)]
-      ])
-      for (const [name, value] of Object.entries(entry.request.headers ?? {})) {
-        if (value === null) headers.delete(name.toLowerCase())
-        else headers.set(name.toLowerCase(), value)
-      }
-      return Object.fromEntries(headers)
-    }
-
-    const nextRoute = Effect.gen(function* () {
-      const { incoming, response, record } = yield* exchange
-      nextPolls++
-      const body = yield* Effect.either(read(incoming, record, 0))
-      if (body._tag === "Left") return yield* aborted(record, body.left)
-      const entry = yield* take(response)
-      if (entry === undefined) {
-        record.state = "aborted"
-        return HttpServerResponse.empty({ status: 499 })
-      }
-      record.requestId = entry.requestId
-      const request = entry.request
-      if (request.dropNext === true) {
-        entry.state = "undelivered"
-        record.state = "dropped"
-        incoming.socket.destroy()
-        yield* Effect.logDebug(`RuntimeApiServer: dropped the /next carrying ${entry.requestId}`)
-        return HttpServerResponse.empty({ status: 499 })
-      }
-      if (request.nextStatus !== undefined) {
-        entry.state = "undelivered"
-        return answer(record, injected(request.nextStatus))
-      }
-      const event = eventBytes(request.event)
-      const headers = nextHeaders(entry, event, yield* Clock.currentTimeMillis)
-      const invocationId = headers[InvocationContext.Headers.invocationId]
-      entry.invocationId = invocationId === undefined || invocationId === "" ? undefined : invocationId
-      entry.state = "delivered"
-      const deadlineMs = Number(headers[InvocationContext.Headers.deadline])
-      yield* Deferred.succeed(entry.delivered, { requestId: entry.requestId, deadlineMs })
-      return answer(record, HttpServerResponse.raw(event, { status: 200, headers }))
-    })
-
-    const claim = (requestId: string, entry: Entry | undefined): string | undefined => {
-      switch (entry?.state) {
-        case undefined:
-          return `reply to unknown request id ${JSON.stringify(requestId)}`
-        case "queued":
-          return `reply to request id ${JSON.stringify(requestId)} before /next delivered it`
-        case "undelivered":
-          return `reply to request id ${JSON.stringify(requestId)} whose /next was not delivered (fault injected)`
-        case "replying":
-        case "answered":
-          return `second reply to request id ${JSON.stringify(requestId)}`
-        case "delivered":
-          entry.state = "replying"
-          return undefined
-      }
-    }
-
-    const checkInvocationId = (entry: Entry, headers: Readonly<Record<string, string>>): string | undefined => {
-      const got = headers[ReplyHeaders.invocationId]
-      if (entry.invocationId === undefined) {
-        return got === undefined
-          ? undefined
-          : `unexpected Lambda-Runtime-Invocation-Id ${JSON.stringify(got)} on the reply to ${JSON.stringify(entry.requestId)} (none was sent)`
-      }
-      if (got === entry.invocationId) return undefined
-      return got === undefined
-        ? `missing Lambda-Runtime-Invocation-Id on the reply to ${JSON.stringify(entry.requestId)} (expected ${JSON.stringify(entry.invocationId)})`
-        : `Lambda-Runtime-Invocation-Id ${JSON.stringify(got)} does not match ${JSON.stringify(entry.invocationId)} on the reply to ${JSON.stringify(entry.requestId)}`
-    }
-
-    const replyRoute = (kind: "response" | "error") =>
-      Effect.gen(function* () {
-        const { incoming, record } = yield* exchange
-        const requestId = (yield* HttpRouter.params).id ?? ""
-        record.requestId = requestId
-        const headers = record.headers
-        const entry = entries.get(requestId)
-        const rejected = claim(requestId, entry)
-        const mode = headers[ReplyHeaders.responseMode]
-        const limit =
-          kind === "error"
-            ? Number.POSITIVE_INFINITY
-            : mode === "streaming"
-              ? Limits.streamedResponseBytes
-              : Limits.bufferedResponseBytes
-        const streamed = (headers[ReplyHeaders.transferEncoding] ?? "").toLowerCase().includes("chunked")
-        const live =
-          rejected === undefined && entry !== undefined && kind === "response" && entry.request.live === true
-            ? new LiveBody(incoming, requestId)
-            : undefined
-        if (live !== undefined && entry !== undefined) {
-          yield* Deferred.succeed(entry.reply, { _tag: "Response", requestId, headers, streamed, body: live.stream })
-        }
-        const body = yield* Effect.either(read(incoming, record, limit, live))
-        if (body._tag === "Left") {
-          if (rejected === undefined && entry !== undefined) entry.state = "delivered"
-          return yield* aborted(record, body.left)
-        }
-        if (rejected !== undefined || entry === undefined) {
-          const message = rejected ?? "unknown request id"
-          yield* violation(`POST ${record.path}: ${message}`)
-          return answer(record, errorJson(400, "InvalidRequestID", message))
-        }
-        let reply = accepted
-        const mismatch = checkInvocationId(entry, headers)
-        if (mismatch !== undefined) {
-          yield* violation(`POST ${record.path}: ${mismatch}`)
-          reply = errorJson(400, "InvalidInvocationID", mismatch)
-        } else if (kind === "response" && mode !== undefined && mode !== "streaming") {
-          const message = `Lambda-Runtime-Function-Response-Mode ${JSON.stringify(mode)} is not "streaming"`
-          yield* violation(`POST ${record.path}: ${message}`)
-          reply = errorJson(400, "InvalidFunctionResponseMode", message)
-        } else if (body.right.length > limit) {
-          reply = errorJson(413, "RequestEntityTooLarge", `Exceeded maximum allowed payload size (${limit} bytes).`)
-        }
-        if (entry.request.replyStatus !== undefined) reply = injected(entry.request.replyStatus)
-        const outcome: Outcome =
-          kind === "response"
-            ? {
-                _tag: "Response",
-                requestId,
-                status: reply.status,
-                headers,
-                body: body.right.bytes,
-                trailers: body.right.trailers,
-                streamed
-              }
-            : {
-                _tag: "Error",
-                requestId,
-                status: reply.status,
-                headers,
-                body: body.right.bytes,
-                report: parseReport(body.right.bytes)
-              }
-        entry.state = "answered"
-        if (outcome._tag === "Error") {
-          yield* Deferred.succeed(entry.reply, outcome)
-        } else if (live === undefined) {
-          const bytes = outcome.body
-          yield* Deferred.succeed(entry.reply, {
-            _tag: "Response",
-            requestId,
-            headers,
-            streamed,
-            body: bytes.length === 0 ? Stream.empty : Stream.make(bytes)
-          })
-        }
-        yield* Deferred.succeed(entry.outcome, outcome)
-        return answer(record, reply)
-      })
-
-    const initErrorRoute = Effect.gen(function* () {
-      const { incoming, record } = yield* exchange
-      const body = yield* Effect.either(read(incoming, record, Number.POSITIVE_INFINITY))
-      if (body._tag === "Left") return yield* aborted(record, body.left)
-      const initError: InitError = {
-        headers: record.headers,
-        body: body.right.bytes,
-        report: parseReport(body.right.bytes)
-      }
-      initErrors.push(initError)
-      yield* Deferred.succeed(firstInitError, initError)
-      return answer(record, accepted)
-    })
-
-    const notFoundRoute = Effect.gen(function* () {
-      const { incoming, record } = yield* exchange
-      const body = yield* Effect.either(read(incoming, record, 0))
-      if (body._tag === "Left") return yield* aborted(record, body.left)
-      const message = `no such endpoint: ${record.method} ${record.path}`
-      yield* violation(message)
-      return answer(record, errorJson(404, "NotFound", message))
-    })
-
-    const router = HttpRouter.empty.pipe(
-      HttpRouter.get(RuntimeApi.Paths.next, nextRoute, { uninterruptible: true }),
-      HttpRouter.post(Routes.response, replyRoute("response"), { uninterruptible: true }),
-      HttpRouter.post(Routes.error, replyRoute("error"), { uninterruptible: true }),
-      HttpRouter.post(RuntimeApi.Paths.initError, initErrorRoute, { uninterruptible: true }),
-      HttpRouter.all("*", notFoundRoute, { uninterruptible: true })
-    )
-    const app = yield* HttpRouter.toHttpApp(router).pipe(HttpRouter.withRouterConfig({ maxParamLength: 65_536 }))
-    yield* httpServer.serve(app)
-    yield* Effect.logDebug(`RuntimeApiServer: listening on ${address}`)
-
-    const enqueue = (request: InvokeRequest): Effect.Effect<Enqueued> =>
-      Effect.gen(function* () {
-        if (closed) return yield* Effect.dieMessage("RuntimeApiServer: the server is closed")
-        for (const [name, value] of Object.entries(request.headers ?? {})) {
-          yield* Effect.try(() => {
-            Http.validateHeaderName(name)
-            if (value !== null) Http.validateHeaderValue(name, value)
-          }).pipe(Effect.orDie)
-        }
-        const requestId = request.requestId ?? Crypto.randomUUID()
-        const existing = entries.get(requestId)
-        if (existing !== undefined && existing.state !== "answered" && existing.state !== "undelivered") {
-          return yield* Effect.dieMessage(`RuntimeApiServer: request id ${JSON.stringify(requestId)} is already in use`)
-        }
-        const outcome = yield* Deferred.make<Outcome>()
-        const delivered = yield* Deferred.make<Delivery>()
-        const reply = yield* Deferred.make<Reply>()
-        const entry: Entry = {
-          requestId,
-          request,
-          outcome,
-          delivered,
-          reply,
-          state: "queued",
-          invocationId: undefined
-        }
-        entries.set(requestId, entry)
-        offer(entry)
-        return {
-          requestId,
-          outcome: Deferred.await(outcome),
-          delivered: Deferred.await(delivered),
-          reply: Deferred.await(reply)
-        }
-      })
-
-    return RuntimeApiServer.of({
-      address,
-      enqueue,
-      invoke: (request) => Effect.flatMap(enqueue(request), (enqueued) => enqueued.outcome),
-      initErrors: Effect.sync(() => initErrors.slice()),
-      awaitInitError: Deferred.await(firstInitError),
-      exchanges: Effect.sync(() => records.map((record): Exchange => ({ ...record }))),
-      violations: Effect.sync(() => violations.slice()),
-      nextPolls: Effect.sync(() => nextPolls)
-    })
-  })
+  internal.make
 
 /**
  * The server as a scoped layer: started when the layer is built, stopped when its scope closes.

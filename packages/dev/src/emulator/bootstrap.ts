@@ -8,15 +8,21 @@
  *    with its `layer` export when that is a Layer.
  * 3. Otherwise, or when the import fails, the reason is printed and posted to `/runtime/init/error`
  *    (`Runtime.HandlerNotFound`, `Runtime.UserCodeSyntaxError`, `Runtime.ImportModuleError`, or the thrown
- *    error's name, as Lambda's Node.js runtime reports them), and the process exits with code 1.
+ *    error's name, as Lambda's Node.js runtime reports them), and the process exits with code 1. The report is
+ *    made and posted by the runtime's own modules (`ErrorReport`, `NodeRuntimeApi`), as the runtime itself
+ *    reports an init error.
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Http from "node:http"
 import * as Url from "node:url"
+import * as ErrorReport from "effect-lambda-runtime/ErrorReport"
 import * as Handler from "effect-lambda-runtime/Handler"
 import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"
+import * as NodeRuntimeApi from "effect-lambda-runtime/NodeRuntimeApi"
+import * as RuntimeApi from "effect-lambda-runtime/RuntimeApi"
+import * as RuntimeConfig from "effect-lambda-runtime/RuntimeConfig"
 
 /**
  * The environment variable naming the function's entry file (an absolute path).
@@ -29,90 +35,53 @@ export const EntryEnv = "EFFECT_LAMBDA_ENTRY"
 /** The global flag `LambdaRuntime.runMain` sets (see `src/LambdaRuntime.ts`). */
 const runMainCalled = Symbol.for("effect-lambda-runtime/LambdaRuntime/runMain")
 
-interface Failure {
-  readonly errorType: string
-  readonly errorMessage: string
-  readonly stackTrace: ReadonlyArray<string>
-}
-
-const stackOf = (error: unknown): ReadonlyArray<string> =>
-  error instanceof Error && typeof error.stack === "string"
-    ? error.stack
-        .split("\n")
-        .slice(1)
-        .map((l) => l.trim())
-    : []
-
-const classify = (error: unknown, entry: string): Failure => {
+const classify = (error: unknown, entry: string): ErrorReport.ErrorReport => {
   const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined
-  const message = error instanceof Error ? error.message : String(error)
-  if (error instanceof SyntaxError) {
-    return { errorType: "Runtime.UserCodeSyntaxError", errorMessage: `${message}`, stackTrace: stackOf(error) }
-  }
+  const report = ErrorReport.fromDefect(error)
+  if (error instanceof SyntaxError)
+    return ErrorReport.make("Runtime.UserCodeSyntaxError", report.errorMessage, report.stackTrace)
   if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-    return {
-      errorType: "Runtime.ImportModuleError",
-      errorMessage: `Error: Cannot load ${entry}: ${message}`,
-      stackTrace: stackOf(error)
-    }
+    return ErrorReport.make(
+      "Runtime.ImportModuleError",
+      `Error: Cannot load ${entry}: ${report.errorMessage}`,
+      report.stackTrace
+    )
   }
-  return {
-    errorType: error instanceof Error ? error.name : typeof error,
-    errorMessage: message,
-    stackTrace: stackOf(error)
-  }
+  return report
 }
 
-const print = (failure: Failure): void => {
-  const detail = failure.stackTrace.length > 0 ? `\n    ${failure.stackTrace.join("\n    ")}` : ""
+const print = (report: ErrorReport.ErrorReport): void => {
+  const detail = report.stackTrace.length > 0 ? `\n    ${report.stackTrace.join("\n    ")}` : ""
   process.stderr.write(
-    `${new Date().toISOString()}\tundefined\tERROR\tInit Error: ${failure.errorType}: ${failure.errorMessage}${detail}\n`
+    `${new Date().toISOString()}\tundefined\tERROR\tInit Error: ${report.errorType}: ${report.errorMessage}${detail}\n`
   )
 }
 
-/** Post to `/runtime/init/error`; never fails (the emulator may be gone). */
-const reportInitError = (failure: Failure): Promise<void> =>
-  new Promise((resolve) => {
-    const api = process.env.AWS_LAMBDA_RUNTIME_API ?? ""
-    const colon = api.lastIndexOf(":")
-    if (colon <= 0) return resolve()
-    const body = Buffer.from(JSON.stringify(failure), "utf8")
-    const request = Http.request(
-      {
-        host: api.slice(0, colon),
-        port: Number(api.slice(colon + 1)),
-        method: "POST",
-        path: "/2018-06-01/runtime/init/error",
-        headers: {
-          "content-type": "application/json",
-          "content-length": String(body.length),
-          "lambda-runtime-function-error-type": failure.errorType.replace(/[^\x20-\x7e]/g, "?")
-        }
-      },
-      (response) => {
-        response.resume()
-        response.on("end", () => resolve())
-        response.on("error", () => resolve())
-      }
-    )
-    request.on("error", () => resolve())
-    request.end(body)
-  })
+/**
+ * Post to `/runtime/init/error` with the runtime's own client (`NodeRuntimeApi`); never fails and never waits
+ * more than a few seconds (the emulator may be gone).
+ */
+const reportInitError = (report: ErrorReport.ErrorReport): Promise<void> =>
+  Effect.runPromise(
+    Effect.flatMap(RuntimeConfig.fromEnv(process.env), (config) =>
+      Effect.flatMap(RuntimeApi.RuntimeApi, (api) => api.reportInitError(report)).pipe(
+        Effect.provide(NodeRuntimeApi.layer({ host: config.runtimeApiHost, port: config.runtimeApiPort }))
+      )
+    ).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+  )
 
-const fail = async (failure: Failure): Promise<never> => {
-  print(failure)
-  await reportInitError(failure)
+const fail = async (report: ErrorReport.ErrorReport): Promise<never> => {
+  print(report)
+  await reportInitError(report)
   process.exit(1)
 }
 
 const main = async (): Promise<void> => {
   const entry = process.env[EntryEnv]
   if (entry === undefined || entry === "") {
-    return fail({
-      errorType: "Runtime.HandlerNotFound",
-      errorMessage: `${EntryEnv} is not set: it names the function's entry file`,
-      stackTrace: []
-    })
+    return fail(
+      ErrorReport.make("Runtime.HandlerNotFound", `${EntryEnv} is not set: it names the function's entry file`)
+    )
   }
   let module: Record<string, unknown>
   try {
@@ -123,14 +92,14 @@ const main = async (): Promise<void> => {
   if ((globalThis as { [runMainCalled]?: boolean })[runMainCalled] === true) return
   const handler = [module.handler, module.default].find(Handler.isHandler)
   if (handler === undefined) {
-    return fail({
-      errorType: "Runtime.HandlerNotFound",
-      errorMessage:
+    return fail(
+      ErrorReport.make(
+        "Runtime.HandlerNotFound",
         `${entry} is not a Lambda function: it neither starts the runtime ` +
-        "(`if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)`) nor exports a `handler` " +
-        "(or a default export) made with Handler.effect or Handler.stream",
-      stackTrace: []
-    })
+          "(`if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)`) nor exports a `handler` " +
+          "(or a default export) made with Handler.effect or Handler.stream"
+      )
+    )
   }
   const layer = Layer.isLayer(module.layer) ? (module.layer as Layer.Layer<unknown, unknown>) : undefined
   LambdaRuntime.runMain(handler as Handler.Handler<unknown, unknown>, layer === undefined ? undefined : { layer })

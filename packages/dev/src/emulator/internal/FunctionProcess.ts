@@ -1,6 +1,6 @@
 /**
- * One function process: `node [--import tsx] bootstrap <entry>` with Lambda's environment, its output split
- * into lines, its exit observed.
+ * One function process: `node [--import tsx] bootstrap <entry>` with the given environment, its output split
+ * into lines, its exit observed, stopped by signal.
  *
  * @internal
  */
@@ -8,7 +8,6 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as ChildProcess from "node:child_process"
-import * as Crypto from "node:crypto"
 import * as Module from "node:module"
 import * as Path from "node:path"
 import * as Url from "node:url"
@@ -40,7 +39,8 @@ export interface SpawnOptions {
 
 const typeScript = /\.(?:ts|mts|cts|tsx)$/
 
-const bootstrapPath = (): string => {
+/** The bootstrap file beside this module (TypeScript in a checkout, JavaScript when installed). @internal */
+export const bootstrapPath = (): string => {
   const self = Url.fileURLToPath(import.meta.url)
   const extension = Path.extname(self)
   return Path.resolve(Path.dirname(self), "..", `bootstrap${extension === ".ts" ? ".ts" : ".js"}`)
@@ -68,57 +68,6 @@ export const command = (entry: string): { readonly file: string; readonly args: 
   const needsTsx = typeScript.test(entry) || checkout
   const conditions = checkout ? ["--conditions=effect-lambda-source"] : []
   return { file: process.execPath, args: needsTsx ? [...conditions, "--import", tsx(), bootstrap] : [bootstrap] }
-}
-
-const logStreamName = (now: Date): string => {
-  const day = now.toISOString().slice(0, 10).replaceAll("-", "/")
-  return `${day}/[$LATEST]${Crypto.randomBytes(16).toString("hex")}`
-}
-
-/** @internal */
-export interface EnvironmentOptions {
-  readonly entry: string
-  readonly functionName: string
-  readonly runtimeApi: string
-  readonly memoryMb: number
-  readonly concurrency: number
-  readonly region: string
-  readonly base: Readonly<Record<string, string | undefined>>
-}
-
-/**
- * Lambda's environment (runtime-api.md §2) on top of `base` (the developer's own variables, credentials…).
- *
- * @internal
- */
-export const environment = (options: EnvironmentOptions): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(options.base)) {
-    if (value !== undefined) env[name] = value
-  }
-  delete env.AWS_LAMBDA_MAX_CONCURRENCY
-  delete env._X_AMZN_TRACE_ID
-  const taskRoot = Path.dirname(options.entry)
-  const handlerFile = Path.basename(options.entry).replace(/\.[^.]+$/, "")
-  Object.assign(env, {
-    AWS_LAMBDA_RUNTIME_API: options.runtimeApi,
-    EFFECT_LAMBDA_ENTRY: options.entry,
-    _HANDLER: `${handlerFile}.handler`,
-    LAMBDA_TASK_ROOT: taskRoot,
-    LAMBDA_RUNTIME_DIR: Path.dirname(bootstrapPath()),
-    AWS_LAMBDA_FUNCTION_NAME: options.functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${options.functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(new Date()),
-    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-    AWS_REGION: env.AWS_REGION ?? options.region,
-    AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION ?? env.AWS_REGION ?? options.region,
-    TZ: env.TZ ?? ":UTC",
-    LANG: env.LANG ?? "en_US.UTF-8"
-  })
-  if (options.concurrency > 1) env.AWS_LAMBDA_MAX_CONCURRENCY = String(options.concurrency)
-  return env
 }
 
 const lines = (onLine: (line: string) => void) => {

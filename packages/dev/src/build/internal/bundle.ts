@@ -1,0 +1,108 @@
+/**
+ * The esbuild step of a build: one minified ESM file for Node.js, tree-shaken, with an external source map and
+ * the metafile summary (bundle size, largest inputs).
+ */
+import * as esbuild from "esbuild"
+import * as Path from "node:path"
+
+/** One input of the bundle and the bytes it contributes. */
+export interface Input {
+  readonly path: string
+  readonly bytes: number
+}
+
+export interface Bundled {
+  readonly code: Uint8Array
+  readonly map: Uint8Array
+  readonly bytes: number
+  /** Every input that contributes bytes, largest first (paths relative to the working directory). */
+  readonly inputs: ReadonlyArray<Input>
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** A problem the user can fix (a missing export, an unresolved import), with esbuild's own words. */
+export class BundleFailure {
+  readonly _tag = "BundleFailure"
+  constructor(readonly messages: ReadonlyArray<string>) {}
+}
+
+/**
+ * `Node`'s `require` inside the ESM bundle, for the CommonJS packages a function may use. The local name cannot
+ * collide with minified names (esbuild does not rename banner code, and it avoids names the banner declares).
+ */
+export const banner =
+  'import { createRequire as __effectLambdaCreateRequire } from "node:module"; ' +
+  "const require = __effectLambdaCreateRequire(import.meta.url);"
+
+const formatMessage = (message: esbuild.Message): string => {
+  const at = message.location ? `${message.location.file}:${message.location.line}:${message.location.column}: ` : ""
+  return `${at}${message.text}`
+}
+
+/**
+ * Bundle `contents` (the generated wrapper entry, resolved from `resolveDir`). `undefinedExports` lists the
+ * exports of the user's module that may be absent without an error (esbuild warns when one is read).
+ */
+export const bundle = async (options: {
+  readonly contents: string
+  readonly resolveDir: string
+  readonly nodeMajor: string
+  readonly conditions: ReadonlyArray<string>
+  readonly outfile: string
+  readonly required: ReadonlyArray<string>
+}): Promise<Bundled | BundleFailure> => {
+  let result: esbuild.BuildResult<{ metafile: true; write: false }>
+  try {
+    result = await esbuild.build({
+      stdin: {
+        contents: options.contents,
+        resolveDir: options.resolveDir,
+        sourcefile: "effect-lambda-entry.mjs",
+        loader: "js"
+      },
+      bundle: true,
+      minify: true,
+      treeShaking: true,
+      format: "esm",
+      platform: "node",
+      target: `node${options.nodeMajor}`,
+      mainFields: ["module", "main"],
+      conditions: [...options.conditions],
+      banner: { js: banner },
+      sourcemap: "external",
+      metafile: true,
+      write: false,
+      outfile: options.outfile,
+      logLevel: "silent",
+      legalComments: "none"
+    })
+  } catch (error) {
+    const failure = error as { errors?: ReadonlyArray<esbuild.Message> }
+    return new BundleFailure(
+      Array.isArray(failure.errors)
+        ? failure.errors.map(formatMessage)
+        : [error instanceof Error ? error.message : String(error)]
+    )
+  }
+  const missing = result.warnings.filter(
+    (w) => w.id === "import-is-undefined" && options.required.some((name) => w.text.includes(`"${name}"`))
+  )
+  if (missing.length > 0) return new BundleFailure(missing.map(formatMessage))
+  const code = result.outputFiles.find((file) => file.path.endsWith(".mjs"))
+  const map = result.outputFiles.find((file) => file.path.endsWith(".map"))
+  const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(".mjs"))
+  if (code === undefined || map === undefined || output === undefined) {
+    return new BundleFailure(["esbuild wrote no bundle"])
+  }
+  const inputs = Object.entries(output[1].inputs)
+    .map(([path, input]) => ({ path: Path.normalize(path), bytes: input.bytesInOutput }))
+    .filter((input) => input.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes)
+  return {
+    code: code.contents,
+    map: map.contents,
+    bytes: code.contents.byteLength,
+    inputs,
+    warnings: result.warnings.filter((w) => w.id !== "import-is-undefined").map(formatMessage)
+  }
+}

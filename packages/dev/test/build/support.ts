@@ -1,0 +1,92 @@
+/**
+ * Helpers of the build tests: run the `build` command as a process, unzip with the system's `unzip`, and start a
+ * built function as a real process against the Runtime API server.
+ */
+import { Effect } from "effect"
+import * as ChildProcess from "node:child_process"
+import * as FileSystem from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+
+export const root = Path.resolve(import.meta.dirname, "../../../..")
+
+export interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Run a command to completion. */
+export const run = (command: string, args: ReadonlyArray<string>, options: ChildProcess.SpawnOptions = {}) =>
+  Effect.async<Ran>((resume) => {
+    const child = ChildProcess.spawn(command, [...args], { cwd: root, ...options, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk
+    })
+    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+/** `effect-lambda build ...args` (the `build` subcommand as a process, from the repository's root). */
+export const buildCommand = (args: ReadonlyArray<string>) =>
+  run(process.execPath, [
+    "--conditions",
+    "effect-lambda-source",
+    "--import",
+    "tsx",
+    Path.join(root, "packages/dev/test/build/fixtures/run-build.ts"),
+    "build",
+    ...args
+  ])
+
+/** A fresh temporary folder, removed with the scope. */
+export const tempDir = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => FileSystem.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
+    (dir) => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
+  )
+
+/** `unzip -Z` (zipinfo) lines: `mode name` for each entry. */
+export const zipModes = (zip: string) =>
+  Effect.map(run("unzip", ["-Z", zip]), (ran) => {
+    const entries = new Map<string, string>()
+    for (const line of ran.stdout.split("\n")) {
+      const match = /^([-dl][rwxsStT-]{9})\s.*\s(\S+)$/.exec(line)
+      if (match?.[1] !== undefined && match[2] !== undefined) entries.set(match[2], match[1])
+    }
+    return entries
+  })
+
+export interface Started {
+  readonly child: ChildProcess.ChildProcess
+  readonly output: () => string
+  readonly exited: Effect.Effect<number | null>
+}
+
+/** Start a process (killed with the scope) and collect its stdout and stderr together. */
+export const start = (command: string, args: ReadonlyArray<string>, options: ChildProcess.SpawnOptions) =>
+  Effect.acquireRelease(
+    Effect.sync((): Started => {
+      const child = ChildProcess.spawn(command, [...args], { ...options, stdio: ["ignore", "pipe", "pipe"] })
+      let output = ""
+      child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk
+      })
+      child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk
+      })
+      const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      return { child, output: () => output, exited: Effect.promise(() => exit) }
+    }),
+    (started) =>
+      Effect.suspend(() => {
+        if (started.child.exitCode !== null || started.child.signalCode !== null) return Effect.void
+        started.child.kill("SIGKILL")
+        return Effect.asVoid(started.exited)
+      })
+  )
