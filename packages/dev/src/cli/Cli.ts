@@ -13,7 +13,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { type CliExit, Code } from "./internal/exit.js"
+import { CliExit, Code } from "./internal/exit.js"
 import { helpConsole, writeErr } from "./internal/output.js"
 import { Program as program } from "./internal/program.js"
 import * as UsageError from "./internal/usageError.js"
@@ -36,6 +36,27 @@ export const Program: string = program
  */
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own name and options type; the root only runs it
 export type Subcommand = Command.Command<any, NodeContext.NodeContext, CliExit, any>
+
+/**
+ * A command that fails with its own errors (having printed them), as a {@link Subcommand}: `code` gives the exit
+ * code of each error.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withExitCode = <Name extends string, E, A>(
+  command: Command.Command<Name, NodeContext.NodeContext, E, A>,
+  code: (error: E) => number
+): Command.Command<Name, NodeContext.NodeContext, CliExit, A> =>
+  // The handler is replaced by one that fails only with CliExit; transformHandler's type keeps E regardless.
+  Command.transformHandler(command, (handler) =>
+    Effect.mapError(handler, (error) => new CliExit({ code: code(error) }))
+  ) as Command.Command<Name, NodeContext.NodeContext, CliExit | E, A> as Command.Command<
+    Name,
+    NodeContext.NodeContext,
+    CliExit,
+    A
+  >
 
 /** `help` and `help <command>` are spelled `--help` and `<command> --help` for the parser. */
 const normalize = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {

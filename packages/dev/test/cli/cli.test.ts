@@ -61,6 +61,8 @@ describe("effect-lambda CLI", () => {
         assert.include(main.stdout, `effect-lambda ${version}`)
         assert.match(main.stdout, /^ {2}- dev \[--port port\].* <entry> +Serve a function locally/m)
         assert.match(main.stdout, /^ {2}- invoke \[--event file\].* <entry> +Invoke a Lambda function once/m)
+        assert.match(main.stdout, /^ {2}- event \[--body text\] <source>.* +Print a sample event/m)
+        assert.match(main.stdout, /^ {2}- build .*<entry> +Bundle a handler file/m)
         // Piped help is plain text (no terminal colors).
         assert.notInclude(main.stdout, "\u001b[")
         const bare = yield* effectLambda([])
@@ -94,7 +96,7 @@ describe("effect-lambda CLI", () => {
         assert.include(completions.stdout, "complete -F")
         for (const word of ["dev", "invoke", "--port", "--event"]) assert.include(completions.stdout, word)
       }),
-    180_000
+    420_000
   )
 
   it.live(
@@ -122,10 +124,15 @@ describe("effect-lambda CLI", () => {
             ["invoke", "examples/echo.ts", "--event", "nope.json"],
             "effect-lambda invoke: no such event file: nope.json"
           ],
-          [["frobnicate"], "effect-lambda: Invalid subcommand for effect-lambda - use one of 'dev', 'invoke'"]
+          [
+            ["frobnicate"],
+            "effect-lambda: Invalid subcommand for effect-lambda - use one of 'dev', 'invoke', 'event', 'build'"
+          ]
         ]
-        for (const [args, message] of cases) {
-          const result = yield* effectLambda(args)
+        // A few at a time: each case is a process of its own.
+        const results = yield* Effect.forEach(cases, ([args]) => effectLambda(args), { concurrency: 3 })
+        for (const [i, [args, message]] of cases.entries()) {
+          const result = results[i]!
           assert.strictEqual(result.code, 2, args.join(" "))
           assert.include(result.stderr, message)
           // One clear message (and where to read the usage), never a stack.
@@ -137,7 +144,7 @@ describe("effect-lambda CLI", () => {
         assert.strictEqual(notJson.code, 2)
         assert.include(notJson.stderr, "the event (stdin) is not JSON")
       }),
-    180_000
+    420_000
   )
 
   it.live(
@@ -276,10 +283,10 @@ describe("effect-lambda CLI", () => {
         assert.strictEqual(help.code, 0)
         const sources = ["sqs", "sqs-fifo", "sns", "s3", "s3-delete", "eventbridge", "scheduled", "kinesis", "dynamodb"]
         for (const source of sources) assert.include(help.stdout, source)
-        for (const source of sources) {
-          const printed = yield* effectLambda(["event", source])
-          assert.strictEqual(printed.code, 0, `${source}: ${printed.stderr}`)
-          assert.isObject(JSON.parse(printed.stdout), source)
+        const printed = yield* Effect.forEach(sources, (source) => effectLambda(["event", source]), { concurrency: 3 })
+        for (const [i, source] of sources.entries()) {
+          assert.strictEqual(printed[i]!.code, 0, `${source}: ${printed[i]!.stderr}`)
+          assert.isObject(JSON.parse(printed[i]!.stdout), source)
         }
         const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
           [["event", "nope"], "effect-lambda event: "],
@@ -290,14 +297,14 @@ describe("effect-lambda CLI", () => {
             "effect-lambda event: --body for eventbridge must be a JSON object"
           ]
         ]
-        for (const [args, message] of cases) {
-          const result = yield* effectLambda(args)
-          assert.strictEqual(result.code, 2, args.join(" "))
-          assert.include(result.stderr, message)
-          assert.strictEqual(result.stdout, "")
+        const results = yield* Effect.forEach(cases, ([args]) => effectLambda(args), { concurrency: 3 })
+        for (const [i, [args, message]] of cases.entries()) {
+          assert.strictEqual(results[i]!.code, 2, args.join(" "))
+          assert.include(results[i]!.stderr, message)
+          assert.strictEqual(results[i]!.stdout, "")
         }
       }),
-    180_000
+    420_000
   )
 
   it.scopedLive(
