@@ -17,18 +17,28 @@ import * as Syntax from "./syntax.js"
 /** @internal */
 export interface GuardedFunction {
   readonly service: LocalFunction.Service
-  /** The syntax error that keeps the function from starting, if any. */
+  /** What keeps the function from starting (a syntax error), if anything. */
   readonly problem: Effect.Effect<Option.Option<Syntax.SyntaxProblem>>
 }
 
 /** The error type Lambda's Node.js runtime reports for an entry that does not parse. */
 export const SyntaxErrorType = "Runtime.UserCodeSyntaxError"
 
-const functionError = (problem: Syntax.SyntaxProblem): LocalFunction.FunctionError => ({
-  errorType: SyntaxErrorType,
+/** Why the function cannot start: a syntax error, or (rarely) the function's options, e.g. an entry deleted since. */
+interface Problem extends Syntax.SyntaxProblem {
+  readonly errorType: string
+}
+
+const functionError = (problem: Problem): LocalFunction.FunctionError => ({
+  errorType: problem.errorType,
   errorMessage: problem.message,
-  payload: new TextEncoder().encode(JSON.stringify({ errorType: SyntaxErrorType, errorMessage: problem.message }))
+  payload: new TextEncoder().encode(JSON.stringify({ errorType: problem.errorType, errorMessage: problem.message }))
 })
+
+const notRunning: Problem = { errorType: "Runtime.Unknown", text: "", message: "the function is not running" }
+
+const asProblem = (syntax: Option.Option<Syntax.SyntaxProblem>): Option.Option<Problem> =>
+  Option.map(syntax, (found) => ({ ...found, errorType: SyntaxErrorType }))
 
 const defaultName = (entry: string): string =>
   Path.basename(entry)
@@ -51,7 +61,7 @@ export const make = (
     const scope = yield* Effect.scope
     const lock = yield* Effect.makeSemaphore(1)
     let real: LocalFunction.Service | undefined
-    let problem = initial
+    let problem = asProblem(initial)
     const startReal = LocalFunction.make(options).pipe(
       Scope.extend(scope),
       Effect.tap((fn) =>
@@ -77,12 +87,13 @@ export const make = (
         Effect.gen(function* () {
           // A fix after a syntax error is a change of the entry: a running function restarts with it.
           const wasBroken = Option.isSome(problem)
-          problem = yield* Syntax.check(options.entry)
+          problem = asProblem(yield* Syntax.check(options.entry))
           if (Option.isSome(problem)) return problem
           if (real === undefined) {
             const started = yield* Effect.either(startReal)
             if (started._tag === "Left") {
-              problem = Option.some({ text: started.left.message, message: started.left.message })
+              const message = started.left.message
+              problem = Option.some({ errorType: "Runtime.Unknown", text: message, message })
             }
           } else if (restartRunning || wasBroken) {
             yield* real.restart
@@ -95,9 +106,7 @@ export const make = (
       Effect.gen(function* () {
         const current = real !== undefined && Option.isNone(problem) ? Option.none() : yield* recheck(false)
         if (Option.isNone(current) && real !== undefined) return yield* real.invoke(request)
-        const error = functionError(
-          Option.getOrElse(current, () => ({ text: "", message: "the function is not running" }))
-        )
+        const error = functionError(Option.getOrElse(current, () => notRunning))
         return {
           _tag: "Error",
           requestId: request.requestId ?? Crypto.randomUUID(),
@@ -112,9 +121,7 @@ export const make = (
         ? real.ready
         : Effect.succeed({
             _tag: "InitError",
-            error: functionError(
-              Option.getOrElse(problem, () => ({ text: "", message: "the function is not running" }))
-            )
+            error: functionError(Option.getOrElse(problem, () => notRunning))
           } as const)
     )
 
