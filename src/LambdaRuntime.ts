@@ -22,10 +22,10 @@
  *
  * @since 0.1.0
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -34,8 +34,10 @@ import * as Scope from "effect/Scope"
 import * as FileSystem from "node:fs"
 import * as Url from "node:url"
 import type * as Handler from "./handler/Handler.js"
+import * as ShutdownExtension from "./internal/ShutdownExtension.js"
 import * as LambdaLogger from "./layers/LambdaLogger.js"
 import * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
+import * as InvocationContext from "./services/InvocationContext.js"
 import * as ResponseSink from "./services/ResponseSink.js"
 import * as RuntimeApi from "./services/RuntimeApi.js"
 import * as RuntimeConfig from "./services/RuntimeConfig.js"
@@ -87,6 +89,9 @@ const shutdownBudgetMs = (): number => {
  * Whether the module owning `meta` is the process's entry point (`node file.js`, `tsx file.ts`, a bundle), or
  * the function entry named by `EFFECT_LAMBDA_ENTRY` (set by the `effect-lambda` CLI's bootstrap, which imports
  * the user's file). Lets one file both export its handler (for tests) and run it.
+ *
+ * In a bundle all modules share the bundle's `import.meta.url`, so this is true in each of them; {@link runMain}
+ * makes that harmless (only the entry module's call runs).
  *
  * @since 0.1.0
  * @category utils
@@ -171,18 +176,27 @@ const installCrashHandlers = (
         ? Effect.void
         : Effect.forEach(inFlight, (invocation) => api.reportError(invocation, report), { discard: true })
     const exitSoon = setTimeout(() => process.exit(code), 2_000)
-    Runtime.runCallback(runtime)(
-      Effect.zipRight(
-        Effect.logFatal(`${label}: ${report.errorType}: ${report.errorMessage}`, Cause.die(cause)),
-        Effect.ignore(post)
-      ),
-      {
-        onExit: () => {
-          clearTimeout(exitSoon)
-          process.exit(code)
-        }
+    const log = Effect.logFatal(`${label}: ${report.errorType}: ${report.errorMessage}`, Cause.die(cause))
+    // Logged once per invocation in flight, under its request id (or once under `-` outside any invocation).
+    const logs =
+      inFlight.length === 0
+        ? log
+        : Effect.forEach(
+            inFlight,
+            (invocation) => {
+              const context = InvocationContext.fromHeaders(invocation.requestId, invocation.headers)
+              return context instanceof InvocationContext.MalformedInvocation
+                ? log
+                : Effect.provideService(log, InvocationContext.InvocationContext, context)
+            },
+            { discard: true }
+          )
+    Runtime.runCallback(runtime)(Effect.zipRight(logs, Effect.ignore(post)), {
+      onExit: () => {
+        clearTimeout(exitSoon)
+        process.exit(code)
       }
-    )
+    })
   }
   const onException = (error: unknown) => crash(ErrorReport.fromDefect(error), "Uncaught Exception", error, 129)
   const onRejection = (reason: unknown) => {
@@ -202,15 +216,80 @@ const installCrashHandlers = (
   }
 }
 
+/** Shared by every copy of this module in the process (a bundle may hold two). */
+interface Registry {
+  pending: Array<{ readonly site: string; readonly start: () => void }>
+  started: string | undefined
+}
+const registryKey: unique symbol = Symbol.for("effect-lambda-runtime/LambdaRuntime/registry")
+const registry = (): Registry => {
+  const holder = globalThis as { [registryKey]?: Registry }
+  let registry = holder[registryKey]
+  if (registry === undefined) {
+    registry = { pending: [], started: undefined }
+    holder[registryKey] = registry
+  }
+  return registry
+}
+
+/** Where `runMain` was called from: the first stack frame outside this module. */
+const callSite = (): string => {
+  const lines = (new Error().stack ?? "").split("\n").slice(1)
+  const own = lines[0] ?? ""
+  const file = /\((.*):\d+:\d+\)$|at (.*):\d+:\d+$/.exec(own.trim())
+  const self = file?.[1] ?? file?.[2]
+  for (const line of lines) {
+    const trimmed = line.trim()
+    if (self === undefined || !trimmed.includes(self)) return trimmed.replace(/^at /, "")
+  }
+  // Everything is one file (a bundle): the caller is the frame after runMain's own two.
+  return (lines[2] ?? lines[lines.length - 1] ?? "unknown").trim().replace(/^at /, "")
+}
+
 /**
  * Run `handler` as this process's Lambda runtime. Never returns; the process exits as described in the
  * module documentation.
+ *
+ * One process runs one runtime. In a bundle every module shares one `import.meta.url`, so
+ * `isMain(import.meta)` is true in every module and a function file that imports another one calls `runMain`
+ * twice while the bundle loads. The runtime therefore starts on the next turn of the event loop, once the
+ * modules are evaluated, with the handler of the last `runMain` call (the entry module is evaluated after
+ * what it imports); the calls it ignores are logged with both call sites. A `runMain` after the runtime
+ * started is an error: it is logged, naming both call sites, and ignored.
  *
  * @since 0.1.0
  * @category running
  */
 export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE>): void => {
   ;(globalThis as { [runMainCalled]?: boolean })[runMainCalled] = true
+  const site = callSite()
+  const state = registry()
+  if (state.started !== undefined) {
+    process.stderr.write(
+      `effect-lambda-runtime: runMain called at ${site}, but the runtime already runs (started by runMain at ` +
+        `${state.started}). One process runs one runtime: this call is ignored.\n`
+    )
+    return
+  }
+  state.pending.push({ site, start: () => start(handler, options) })
+  if (state.pending.length > 1) return
+  setImmediate(() => {
+    const calls = state.pending
+    state.pending = []
+    const chosen = calls[calls.length - 1]!
+    state.started = chosen.site
+    if (calls.length > 1) {
+      process.stderr.write(
+        `effect-lambda-runtime: runMain was called ${calls.length} times while the modules loaded ` +
+          `(${calls.map((call) => call.site).join("; ")}). In a bundle every module's isMain(import.meta) is true; ` +
+          `only the last call, the entry module's, runs: ${chosen.site}.\n`
+      )
+    }
+    chosen.start()
+  })
+}
+
+const start = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE>): void => {
   const main = Effect.suspend(() => {
     const settings = RuntimeConfig.fromEnv(process.env)
     return Effect.matchCauseEffect(settings, {
@@ -222,7 +301,18 @@ export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Opti
         ).pipe(Effect.provide(LambdaLogger.layer({ format: "Text", level: "INFO" })))
       },
       onSuccess: (config) =>
-        program(handler, options).pipe(
+        Effect.scoped(
+          Effect.zipRight(
+            config.shutdownExtension
+              ? ShutdownExtension.register({
+                  host: config.runtimeApiHost,
+                  port: config.runtimeApiPort,
+                  answerTimeoutMs: config.answerTimeoutMs
+                })
+              : Effect.void,
+            program(handler, options)
+          )
+        ).pipe(
           Effect.tapErrorCause((cause) =>
             Cause.isInterruptedOnly(cause) || Option.exists(Cause.failureOption(cause), (e) => e instanceof InitError)
               ? Effect.void
@@ -231,7 +321,13 @@ export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Opti
           Effect.provide(
             RuntimeLoop.layer.pipe(
               Layer.provideMerge(ResponseSink.layer),
-              Layer.provideMerge(NodeRuntimeApi.layer({ host: config.runtimeApiHost, port: config.runtimeApiPort })),
+              Layer.provideMerge(
+                NodeRuntimeApi.layer({
+                  host: config.runtimeApiHost,
+                  port: config.runtimeApiPort,
+                  answerTimeoutMs: config.answerTimeoutMs
+                })
+              ),
               Layer.provideMerge(Layer.succeed(RuntimeConfig.RuntimeConfig, config))
             )
           ),
@@ -240,8 +336,39 @@ export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Opti
     })
   })
   const quiet = Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main)
-  NodeRuntime.runMain(quiet as Effect.Effect<never, unknown>, {
-    disableErrorReporting: true,
-    disablePrettyLogger: true
+  runProcess(quiet as Effect.Effect<never, unknown>)
+}
+
+/**
+ * The process glue: run the runtime's fiber; SIGTERM/SIGINT interrupt it (so every finalizer runs) and the
+ * process exits 0; a failure other than an interruption exits 1. The runtime logs its own failures.
+ */
+const runProcess = (effect: Effect.Effect<never, unknown>): void => {
+  const fiber = Effect.runFork(effect)
+  let signalled = false
+  const onSignal = () => {
+    signalled = true
+    stopListening()
+    fiber.unsafeInterruptAsFork(fiber.id())
+  }
+  const stopListening = () => {
+    process.off("SIGINT", onSignal)
+    process.off("SIGTERM", onSignal)
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  fiber.addObserver((exit) => {
+    stopListening()
+    const code = Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : 0
+    if (signalled || code !== 0) process.exit(code)
   })
 }
+
+/**
+ * Run a handler on Lambda's managed Node.js runtime (`nodejs22.x`, `nodejs24.x`) instead of this runtime's own
+ * loop: `export const handler = await LambdaRuntime.toHandler(handler, { layer })`. See `ManagedRuntime`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export { toHandler } from "./ManagedRuntime.js"

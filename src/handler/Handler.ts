@@ -15,9 +15,10 @@
  * @since 0.1.0
  */
 import type * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type { InvocationContext } from "../services/InvocationContext.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -86,10 +87,10 @@ export interface Handler<out E = unknown, out R = never> {
  * @since 0.1.0
  * @category errors
  */
-export class EventError extends Schema.TaggedError<EventError>()("EventError", {
-  reason: Schema.Literal("Json", "Schema", "Encode"),
-  detail: Schema.String
-}) {
+export class EventError extends Data.TaggedError("EventError")<{
+  readonly reason: "Json" | "Schema" | "Encode"
+  readonly detail: string
+}> {
   /** The `errorType` Lambda receives. */
   get errorType(): string {
     return this.reason === "Json"
@@ -156,8 +157,8 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
 /**
  * Describe a schema failure as one line per failing path: `at .order.id: Expected string, actual 1`.
  */
-const schemaError = (error: ParseResult.ParseError): EventError => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+const schemaError = (issue: ParseResult.ParseIssue): EventError => {
+  const issues = ParseResult.ArrayFormatter.formatIssueSync(issue)
   const detail = issues.map((issue) => `at ${formatPath(issue.path)}: ${issue.message}`).join("; ")
   return new EventError({ reason: "Schema", detail: `The event does not match the handler's schema: ${detail}` })
 }
@@ -185,12 +186,22 @@ const makeReport =
       return mapError === undefined ? undefined : mapError(error as E)
     })
 
+/**
+ * Whether the first argument is a schema. `effect/Schema`'s own guard would load the Schema module into every
+ * function, with or without a schema; its type id is a registered symbol, so the check needs nothing from it.
+ */
+const SchemaTypeId = Symbol.for("effect/Schema")
+const isSchema = (u: unknown): u is Schema.Schema<unknown, unknown, never> =>
+  (typeof u === "function" || (typeof u === "object" && u !== null)) &&
+  SchemaTypeId in u &&
+  typeof (u as Record<symbol, unknown>)[SchemaTypeId] === "object"
+
 /** Event bytes → the handler's input: parsed JSON, decoded with the schema (compiled once) when there is one. */
 const eventInput = (
   schema: Schema.Schema<unknown, unknown, never> | undefined
 ): ((event: Uint8Array) => Effect.Effect<unknown, EventError>) => {
   if (schema === undefined) return parseJson
-  const decode = Schema.decodeUnknown(schema)
+  const decode = ParseResult.decodeUnknown(schema)
   return (event) =>
     Effect.flatMap(parseJson(event), (json) => Effect.mapError(decode(json, { errors: "all" }), schemaError))
 }
@@ -213,7 +224,7 @@ export const effect: {
     options?: Options<E>
   ): Handler<E, Exclude<R, InvocationContext>>
 } = (...args: Array<unknown>): Handler<unknown, never> => {
-  const hasSchema = Schema.isSchema(args[0])
+  const hasSchema = isSchema(args[0])
   const f = (hasSchema ? args[1] : args[0]) as (event: unknown) => Effect.Effect<unknown, unknown, InvocationContext>
   const options = ((hasSchema ? args[2] : args[1]) ?? {}) as Options<unknown>
   const contentType = options.contentType ?? "application/json"
@@ -257,7 +268,7 @@ export const stream: {
     options?: StreamOptions<E>
   ): Handler<E, Exclude<R, InvocationContext>>
 } = (...args: Array<unknown>): Handler<unknown, never> => {
-  const hasSchema = Schema.isSchema(args[0])
+  const hasSchema = isSchema(args[0])
   const f = (hasSchema ? args[1] : args[0]) as (event: unknown) => Stream.Stream<Uint8Array, unknown, unknown>
   const options = ((hasSchema ? args[2] : args[1]) ?? {}) as StreamOptions<unknown>
   const contentType = options.contentType ?? "application/octet-stream"

@@ -1,8 +1,16 @@
 /**
  * A minimal HTTP/1.1 client connection on one keep-alive `net.Socket`, made for the local Runtime API:
  * one request at a time, the request head written by the caller, the response parsed incrementally
- * (`Content-Length`, chunked, or read-until-close bodies). No timeouts: `/next` may stay open for as long
- * as the environment is frozen.
+ * (`Content-Length`, chunked, or read-until-close bodies).
+ *
+ * Bounds: the response head (64 KiB), the trailer section (16 KiB) and the body ({@link MaxBodyBytes}) are
+ * limited; past a limit the exchange fails with a {@link ProtocolError}. A POST may be guarded by an answer
+ * timeout (one reusable timer per connection); `/next` is never timed out, as it may stay open for as long as
+ * the environment is frozen.
+ *
+ * At most once: an error is a {@link NotSent} only when provably none of the request left (the socket never
+ * connected). A connection whose peer ended it (FIN), answered `Connection: close` or spoke HTTP/1.0 without
+ * keep-alive is never reused.
  *
  * @internal
  */
@@ -21,7 +29,15 @@ export type Callback = (error: Error | undefined, response: Response | undefined
 
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1")
 const EMPTY = Buffer.alloc(0)
-const MAX_HEAD = 64 * 1024
+/** Largest response head (status line and headers). */
+export const MaxHeadBytes = 64 * 1024
+/** Largest trailer section of a chunked response. */
+export const MaxTrailerBytes = 16 * 1024
+/**
+ * Largest response body: the largest event Lambda delivers (6 MiB + 100 bytes for a synchronous invoke) with a
+ * margin, so that no answer of the Runtime API is buffered without bound.
+ */
+export const MaxBodyBytes = 8 * 1024 * 1024
 
 enum State {
   Idle,
@@ -44,6 +60,24 @@ export class ConnectionClosed extends Error {
   override readonly name = "ConnectionClosed"
 }
 
+/** The answer guard ran out: the request was sent and no (complete) answer came in time. @internal */
+export class NoAnswer extends Error {
+  override readonly name = "NoAnswer"
+}
+
+/**
+ * The exchange failed before any byte of the request could leave (the socket never connected): sending the
+ * request again cannot deliver it twice.
+ *
+ * @internal
+ */
+export class NotSent extends Error {
+  override readonly name = "NotSent"
+  constructor(override readonly cause: Error) {
+    super(cause.message)
+  }
+}
+
 /**
  * One connection. `exchange` writes a request and calls back once with the parsed response or an error.
  * After an error the connection is destroyed; the next `exchange` opens a fresh socket.
@@ -54,7 +88,6 @@ export class Http1Connection {
   private socket: Net.Socket | undefined
   private state = State.Idle
   private callback: Callback | undefined
-  private pendingHead: Buffer | undefined
   private status = 0
   private headers: Record<string, string> = {}
   private bodyParts: Array<Buffer> = []
@@ -62,10 +95,28 @@ export class Http1Connection {
   private closeAfter = false
   /** Bytes already received for the current response but not yet parsed (chunked framing). */
   private carry: Buffer | undefined
+  /** Body bytes of the current response so far. */
+  private bodyBytes = 0
+  /** Parts of a head that arrived in pieces, and their total length. */
+  private headParts: Array<Buffer> = []
+  private headBytes = 0
+  /** Trailer section scan: bytes so far, length of the current line, whether the last byte was CR. */
+  private trailerBytes = 0
+  private trailerLine = 0
+  private trailerCR = false
+  /** Whether any byte of the current request may have reached the peer. */
+  private requestLeft = false
+  /** The peer ended its side (FIN): the socket is not reused. */
+  private peerEnded = false
+  /** One answer-guard timer per connection, re-armed with `refresh()` (no allocation per exchange). */
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private guardArmed = false
 
   constructor(
     readonly host: string,
-    readonly port: number
+    readonly port: number,
+    /** How long a guarded exchange waits for its answer once armed (see {@link guard}). */
+    readonly answerTimeoutMs = 3_000
   ) {}
 
   /** Whether a socket is open and no exchange is in flight. */
@@ -87,8 +138,18 @@ export class Http1Connection {
     socket.on("error", (error: Error) => {
       if (this.socket === socket) this.fail(error)
     })
+    socket.on("connect", () => {
+      if (this.socket === socket && this.state !== State.Idle) this.requestLeft = true
+    })
     socket.on("end", () => {
-      if (this.socket === socket && this.state === State.UntilClose) this.finish()
+      if (this.socket !== socket) return
+      this.peerEnded = true
+      if (this.state === State.UntilClose) this.finish()
+      else if (this.state === State.Idle) {
+        // A kept-alive socket the peer has closed: never write on it again.
+        this.socket = undefined
+        socket.destroy()
+      }
     })
     socket.on("close", () => {
       if (this.socket !== socket) return
@@ -97,6 +158,7 @@ export class Http1Connection {
       else if (this.state !== State.Idle) this.fail(new ConnectionClosed("the Runtime API closed the connection"))
     })
     this.socket = socket
+    this.peerEnded = false
     return socket
   }
 
@@ -104,8 +166,9 @@ export class Http1Connection {
    * Start an exchange: register `callback`, then write `head` (the request line and headers, ending with a blank
    * line) and `body`. For a body written in parts (chunked), pass no body and write to {@link raw} afterwards.
    */
-  exchange(head: string, body: Uint8Array | undefined, callback: Callback): void {
+  exchange(head: string, body: Uint8Array | undefined, callback: Callback, guarded = false): void {
     const socket = this.begin(callback)
+    if (guarded) this.guard()
     if (body === undefined || body.length === 0) {
       socket.write(head, "latin1")
     } else if (body.length <= 16 * 1024) {
@@ -128,20 +191,50 @@ export class Http1Connection {
    */
   begin(callback: Callback): Net.Socket {
     this.start(callback)
-    return this.raw
+    const socket = this.raw
+    if (!socket.connecting) this.requestLeft = true
+    return socket
+  }
+
+  /**
+   * Arm the answer guard for the exchange in flight: if no complete answer arrived within `answerTimeoutMs`,
+   * the exchange fails with {@link NoAnswer} and the socket is dropped. An answer read until the close whose
+   * status is already known as 2xx is taken as it is when the guard runs out.
+   */
+  guard(): void {
+    if (this.state === State.Idle || this.answerTimeoutMs <= 0) return
+    this.guardArmed = true
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.onGuard(), this.answerTimeoutMs)
+      this.timer.unref()
+    } else {
+      this.timer.refresh()
+    }
+  }
+
+  private onGuard(): void {
+    if (!this.guardArmed || this.state === State.Idle) return
+    this.guardArmed = false
+    if (this.state === State.UntilClose && this.status >= 200 && this.status < 300) return this.finish()
+    this.fail(new NoAnswer(`the Runtime API did not answer within ${this.answerTimeoutMs} ms`))
   }
 
   private start(callback: Callback): void {
     if (this.state !== State.Idle) throw new Error("Http1Connection: exchange already in flight")
     this.callback = callback
     this.state = State.Head
-    this.pendingHead = undefined
     this.status = 0
     this.headers = {}
     this.bodyParts = []
     this.remaining = 0
     this.closeAfter = false
     this.carry = undefined
+    this.bodyBytes = 0
+    this.headBytes = 0
+    this.trailerBytes = 0
+    this.trailerLine = 0
+    this.trailerCR = false
+    this.requestLeft = false
   }
 
   /** Destroy the socket; an exchange in flight fails with `reason`. */
@@ -156,12 +249,14 @@ export class Http1Connection {
     const callback = this.callback
     this.callback = undefined
     this.state = State.Idle
+    this.guardArmed = false
     this.bodyParts = []
+    this.headParts = []
     this.carry = undefined
     const socket = this.socket
     this.socket = undefined
     socket?.destroy()
-    if (callback !== undefined) callback(error, undefined)
+    if (callback !== undefined) callback(this.requestLeft ? error : new NotSent(error), undefined)
   }
 
   private finish(): void {
@@ -171,8 +266,9 @@ export class Http1Connection {
     const response: Response = { status: this.status, headers: this.headers, body }
     this.callback = undefined
     this.state = State.Idle
+    this.guardArmed = false
     this.bodyParts = []
-    if (this.closeAfter || this.carry !== undefined) {
+    if (this.closeAfter || this.peerEnded || this.carry !== undefined) {
       const socket = this.socket
       this.socket = undefined
       socket?.destroy()
@@ -192,6 +288,7 @@ export class Http1Connection {
       case State.Length:
         return this.onLength(data)
       case State.UntilClose:
+        if (this.overBody(data.length)) return
         this.bodyParts.push(data)
         return
       default:
@@ -199,15 +296,70 @@ export class Http1Connection {
     }
   }
 
+  /** Count `n` more body bytes; past {@link MaxBodyBytes} the exchange fails. */
+  private overBody(n: number): boolean {
+    this.bodyBytes += n
+    if (this.bodyBytes <= MaxBodyBytes) return false
+    this.fail(new ProtocolError(`response body over the ${MaxBodyBytes}-byte limit`))
+    return true
+  }
+
+  /** Whether the head bytes so far end with the first `k` bytes of CRLFCRLF. */
+  private headEndsWith(k: number): boolean {
+    let part = this.headParts.length - 1
+    let offset = this.headParts[part]!.length
+    for (let i = k - 1; i >= 0; i--) {
+      while (offset === 0) {
+        part--
+        if (part < 0) return false
+        offset = this.headParts[part]!.length
+      }
+      offset--
+      if (this.headParts[part]![offset] !== CRLFCRLF[i]) return false
+    }
+    return true
+  }
+
+  /** Whether `data` starts with the last `4 - k` bytes of CRLFCRLF. */
+  private startsWithRest(data: Buffer, k: number): boolean {
+    for (let i = k; i < 4; i++) if (data[i - k] !== CRLFCRLF[i]) return false
+    return true
+  }
+
   private onHead(data: Buffer): void {
-    const buffer = this.pendingHead === undefined ? data : Buffer.concat([this.pendingHead, data])
-    const end = buffer.indexOf(CRLFCRLF)
+    let end: number
+    let buffer = data
+    const pieces = this.headBytes > 0
+    if (!pieces) {
+      end = data.indexOf(CRLFCRLF)
+    } else {
+      // Search only the new bytes (and across the boundary): the parts are joined once, when the head is whole.
+      const before = this.headBytes
+      end = -1
+      for (let k = 3; k >= 1 && end === -1; k--) {
+        if (data.length >= 4 - k && this.headEndsWith(k) && this.startsWithRest(data, k)) end = before - k
+      }
+      if (end === -1) {
+        const inData = data.indexOf(CRLFCRLF)
+        if (inData !== -1) end = before + inData
+      }
+      this.headParts.push(data)
+      this.headBytes += data.length
+    }
     if (end === -1) {
-      if (buffer.length > MAX_HEAD) return this.fail(new ProtocolError("response head too large"))
-      this.pendingHead = buffer
+      if (!pieces) {
+        this.headParts = [data]
+        this.headBytes = data.length
+      }
+      if (this.headBytes > MaxHeadBytes) {
+        return this.fail(new ProtocolError(`response head over the ${MaxHeadBytes}-byte limit`))
+      }
       return
     }
-    this.pendingHead = undefined
+    if (end > MaxHeadBytes) return this.fail(new ProtocolError(`response head over the ${MaxHeadBytes}-byte limit`))
+    if (pieces) buffer = Buffer.concat(this.headParts, this.headBytes)
+    this.headParts = []
+    this.headBytes = 0
     const error = this.parseHead(buffer.toString("latin1", 0, end))
     if (error !== undefined) return this.fail(error)
     const rest = buffer.subarray(end + 4)
@@ -222,7 +374,7 @@ export class Http1Connection {
       }
       if (rest.length > 0) this.onLength(rest)
     } else if (this.state === State.UntilClose) {
-      if (rest.length > 0) this.bodyParts.push(rest)
+      if (rest.length > 0 && !this.overBody(rest.length)) this.bodyParts.push(rest)
     } else if (rest.length > 0) {
       this.onChunked(rest)
     }
@@ -256,8 +408,11 @@ export class Http1Connection {
       start = lineEnd + 2
     }
     this.headers = headers
-    const connection = headers.connection
-    this.closeAfter = connection !== undefined && connection.toLowerCase() === "close"
+    const connection = headers.connection?.toLowerCase()
+    // HTTP/1.0 closes after the response unless it asks for keep-alive; HTTP/1.1 when it says close.
+    this.closeAfter = statusLine.startsWith("HTTP/1.0")
+      ? connection === undefined || !connection.includes("keep-alive")
+      : connection?.includes("close") === true
     if (status === 204 || status === 304) {
       this.state = State.Length
       this.remaining = 0
@@ -272,6 +427,8 @@ export class Http1Connection {
     if (length !== undefined) {
       const n = Number(length)
       if (!/^\d+$/.test(length) || !Number.isSafeInteger(n)) return new ProtocolError(`bad content-length ${length}`)
+      if (n > MaxBodyBytes)
+        return new ProtocolError(`response body of ${n} bytes is over the ${MaxBodyBytes}-byte limit`)
       this.state = State.Length
       this.remaining = n
       return undefined
@@ -316,6 +473,7 @@ export class Http1Connection {
           if (size === 0) {
             this.state = State.Trailers
           } else {
+            if (this.overBody(size)) return
             this.remaining = size
             this.state = State.ChunkData
           }
@@ -345,17 +503,29 @@ export class Http1Connection {
           break
         }
         case State.Trailers: {
-          const lineEnd = data.indexOf("\r\n", 0, "latin1")
-          if (lineEnd === -1) {
-            this.carry = data
-            return
+          // Trailers are not used: scan for the blank line that ends them, keeping nothing but counters.
+          let i = 0
+          for (; i < data.length; i++) {
+            const byte = data[i]!
+            if (this.trailerCR && byte === 10) {
+              this.trailerCR = false
+              if (this.trailerLine === 0) {
+                const rest = data.subarray(i + 1)
+                if (rest.length > 0) this.carry = rest
+                return this.finish()
+              }
+              this.trailerLine = 0
+            } else if (byte === 13) {
+              this.trailerCR = true
+            } else {
+              this.trailerCR = false
+              this.trailerLine++
+              if (++this.trailerBytes > MaxTrailerBytes) {
+                return this.fail(new ProtocolError(`response trailers over the ${MaxTrailerBytes}-byte limit`))
+              }
+            }
           }
-          data = data.subarray(lineEnd + 2)
-          if (lineEnd === 0) {
-            if (data.length > 0) this.carry = data
-            return this.finish()
-          }
-          break
+          return
         }
         default:
           return

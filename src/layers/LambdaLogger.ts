@@ -45,6 +45,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { inspect } from "node:util"
+import * as DirectLog from "../internal/directLog.js"
 import * as InvocationContext from "../services/InvocationContext.js"
 import * as RuntimeConfig from "../services/RuntimeConfig.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -231,13 +232,10 @@ export const make = (options: Options): Logger.Logger<unknown, void> => {
   const minimum = rankOfLabel[options.level]
   const write = options.write ?? writeStdout
   const record = options.format === "JSON" ? jsonRecord : textRecord
-  return Logger.make(({ annotations, cause, context, date, logLevel, message }) => {
+  const emit: DirectLog.DirectWriter = (logLevel, message, annotations, cause, context, date) => {
     const rank = rankOfLiteral[logLevel._tag]
     if (rank < minimum || rank > 5) return
-    const found = Context.getOption(
-      FiberRefs.getOrDefault(context, FiberRef.currentContext),
-      InvocationContext.InvocationContext
-    )
+    const found = Context.getOption(context, InvocationContext.InvocationContext)
     const invocation = found._tag === "Some" ? found.value : undefined
     const tenant = invocation?.tenantId
     write(
@@ -246,12 +244,26 @@ export const make = (options: Options): Logger.Logger<unknown, void> => {
         invocation === undefined ? "-" : invocation.requestId,
         tenant !== undefined && tenant._tag === "Some" ? tenant.value : undefined,
         labels[rank]!,
-        Array.isArray(message) ? (message as ReadonlyArray<unknown>) : [message],
+        message,
         annotations,
         cause
       )
     )
-  })
+  }
+  // The runtime's own failure lines reach `emit` directly when this is the only logger (internal/directLog.ts).
+  return DirectLog.register(
+    Logger.make(({ annotations, cause, context, date, logLevel, message }) =>
+      emit(
+        logLevel,
+        Array.isArray(message) ? (message as ReadonlyArray<unknown>) : [message],
+        annotations,
+        cause,
+        FiberRefs.getOrDefault(context, FiberRef.currentContext),
+        date
+      )
+    ),
+    emit
+  )
 }
 
 /**

@@ -8,14 +8,16 @@
  *
  * Status handling (Runtime API §3.6): `/next` answered with anything but 200 fails with `StatusCode`;
  * a dropped connection on `/next` is retried a few times with backoff, then fails with `Transport`.
- * A POST answered with anything but 2xx fails with `StatusCode` (the loop decides what each code means);
- * a POST whose connection drops is retried once on a fresh connection.
+ * A POST answered with anything but 2xx fails with `StatusCode` (the loop decides what each code means).
+ * A reply reaches the API at most once: a POST is retried (once, on a fresh connection) only when none of it
+ * left (the connection never opened); one that is not answered within `answerTimeoutMs` fails with `Transport`.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { ConnectionClosed, Http1Connection, type Response } from "../internal/Http1Connection.js"
+import { ConnectionClosed, NotSent, ProtocolError, type Response } from "../internal/Http1Connection.js"
+import { Pool } from "../internal/Pool.js"
 import * as RuntimeApi from "../services/RuntimeApi.js"
 import * as RuntimeConfig from "../services/RuntimeConfig.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -29,11 +31,14 @@ export interface Options {
   readonly port: number
   /** Retries of `/next` after a dropped connection (default 3; backoff 50 ms, doubling). */
   readonly nextRetries?: number
+  /**
+   * How long a POST (and the end of a streamed reply) waits for the API's answer before the connection is
+   * dropped (default 3000 ms; 0 waits forever).
+   */
+  readonly answerTimeoutMs?: number
 }
 
 const USER_AGENT = "effect-lambda-runtime/0.1.0"
-/** How long the end of a streamed reply may wait for the API's answer before the connection is dropped. */
-const endAnswerTimeoutMs = 2_000
 /** Bytes a streamed reply may have queued in user space before the stream is paused (about four 64 KiB chunks). */
 const streamWriteBudget = 256 * 1024
 const REQUEST_ID = "lambda-runtime-aws-request-id"
@@ -47,39 +52,10 @@ const invocationIdHeader = (invocation: RuntimeApi.Invocation): string => {
   return id === undefined || id === "" ? "" : `Lambda-Runtime-Invocation-Id: ${headerValue(id)}\r\n`
 }
 
-/**
- * A connection pool: idle connections are reused, one is opened when none is idle.
- */
-class Pool {
-  private readonly idle: Array<Http1Connection> = []
-  private readonly all = new Set<Http1Connection>()
-  closed = false
-  constructor(
-    readonly host: string,
-    readonly port: number
-  ) {}
-  acquire(): Http1Connection {
-    const connection = this.idle.pop()
-    if (connection !== undefined) return connection
-    const fresh = new Http1Connection(this.host, this.port)
-    this.all.add(fresh)
-    return fresh
-  }
-  release(connection: Http1Connection): void {
-    if (this.closed) connection.destroy()
-    else this.idle.push(connection)
-  }
-  close(): void {
-    this.closed = true
-    for (const connection of this.all) connection.destroy()
-    this.all.clear()
-    this.idle.length = 0
-  }
-}
-
+/** A failed exchange: an answer that breaks the protocol (or its limits) is `Protocol`, anything else `Transport`. */
 const transportError = (endpoint: string, cause: unknown): RuntimeApi.RuntimeApiError =>
   new RuntimeApi.RuntimeApiError({
-    reason: "Transport",
+    reason: cause instanceof ProtocolError ? "Protocol" : "Transport",
     endpoint,
     detail: cause instanceof Error ? cause.message : String(cause),
     cause
@@ -103,7 +79,7 @@ const statusError = (endpoint: string, response: Response): RuntimeApi.RuntimeAp
 export const make = (options: Options) =>
   Effect.gen(function* () {
     const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => new Pool(options.host, options.port)),
+      Effect.sync(() => new Pool(options.host, options.port, options.answerTimeoutMs ?? 3_000)),
       (pool) => Effect.sync(() => pool.close())
     )
     const hostHeader = options.host.includes(":")
@@ -113,7 +89,7 @@ export const make = (options: Options) =>
     const nextHead = `GET ${RuntimeApi.Paths.next} HTTP/1.1\r\n${commonHead}\r\n`
     const retries = options.nextRetries ?? 3
 
-    const exchange = (endpoint: string, head: string, body: Uint8Array | undefined) =>
+    const exchange = (endpoint: string, head: string, body: Uint8Array | undefined, guarded: boolean) =>
       Effect.async<Response, RuntimeApi.RuntimeApiError>((resume) => {
         if (pool.closed) {
           resume(Effect.fail(transportError(endpoint, new ConnectionClosed("the client is shut down"))))
@@ -121,24 +97,29 @@ export const make = (options: Options) =>
         }
         const connection = pool.acquire()
         let done = false
-        connection.exchange(head, body, (error, response) => {
-          done = true
-          if (error !== undefined) {
-            connection.destroy()
-            resume(Effect.fail(transportError(endpoint, error)))
-          } else {
-            pool.release(connection)
-            resume(Effect.succeed(response!))
-          }
-        })
+        connection.exchange(
+          head,
+          body,
+          (error, response) => {
+            done = true
+            if (error !== undefined) {
+              pool.discard(connection)
+              resume(Effect.fail(transportError(endpoint, error)))
+            } else {
+              pool.release(connection)
+              resume(Effect.succeed(response!))
+            }
+          },
+          guarded
+        )
         return Effect.sync(() => {
-          if (!done) connection.destroy()
+          if (!done) pool.discard(connection)
         })
       })
 
     const nextExchange = (attempt: number): Effect.Effect<Response, RuntimeApi.RuntimeApiError> =>
       Effect.catchIf(
-        exchange("/runtime/invocation/next", nextHead, undefined),
+        exchange("/runtime/invocation/next", nextHead, undefined, false),
         (error) => error.reason === "Transport" && attempt < retries && !pool.closed,
         (error) =>
           Effect.zipRight(
@@ -166,9 +147,10 @@ export const make = (options: Options) =>
     const post = (endpoint: string, head: string, body: Uint8Array) =>
       Effect.flatMap(
         Effect.catchIf(
-          exchange(endpoint, head, body),
-          (error) => error.reason === "Transport" && !pool.closed,
-          () => exchange(endpoint, head, body)
+          exchange(endpoint, head, body, true),
+          // Only a request that provably never left may be sent again: a reply reaches the API at most once.
+          (error) => error.reason === "Transport" && error.cause instanceof NotSent && !pool.closed,
+          () => exchange(endpoint, head, body, true)
         ),
         (response) =>
           response.status >= 200 && response.status < 300 ? Effect.void : Effect.fail(statusError(endpoint, response))
@@ -176,7 +158,8 @@ export const make = (options: Options) =>
 
     const errorHead = (path: string, report: ErrorReport.ErrorReport, length: number, extra: string) =>
       `POST ${path} HTTP/1.1\r\n${commonHead}Content-Type: application/json\r\nContent-Length: ${length}\r\n` +
-      `Lambda-Runtime-Function-Error-Type: ${ErrorReport.headerSafeType(report.errorType)}\r\n${extra}\r\n`
+      `Lambda-Runtime-Function-Error-Type: ${ErrorReport.headerSafeType(report.errorType)}\r\n` +
+      `Lambda-Runtime-Function-XRay-Error-Cause: ${ErrorReport.xrayErrorCause(report)}\r\n${extra}\r\n`
 
     const CRLF = "\r\n"
     const streamHeadFields =
@@ -213,11 +196,11 @@ export const make = (options: Options) =>
           settled = true
           const { error, response } = outcome!
           if (error !== undefined || response === undefined) {
-            connection.destroy()
+            pool.discard(connection)
             return Effect.fail(transportError(endpoint, error ?? new ConnectionClosed("no response")))
           }
           if (ended) pool.release(connection)
-          else connection.destroy()
+          else pool.discard(connection)
           return response.status >= 200 && response.status < 300
             ? Effect.void
             : Effect.fail(statusError(endpoint, response))
@@ -227,7 +210,7 @@ export const make = (options: Options) =>
           notify = () => resume(settle())
           return Effect.sync(() => {
             notify = undefined
-            if (outcome === undefined) connection.destroy()
+            if (outcome === undefined) pool.discard(connection)
           })
         })
         const earlyAnswer = (): RuntimeApi.RuntimeApiError => {
@@ -243,7 +226,8 @@ export const make = (options: Options) =>
         }
         const writer: RuntimeApi.StreamWriter = {
           write: (chunk) => {
-            if (outcome !== undefined || socket.destroyed) return false
+            // `writable` is false as soon as the socket errored (a reset), even before it is destroyed.
+            if (outcome !== undefined || !socket.writable) return false
             socket.cork()
             writeHead()
             socket.write(chunk.length.toString(16) + CRLF, "latin1")
@@ -255,7 +239,7 @@ export const make = (options: Options) =>
             return socket.writableLength < streamWriteBudget
           },
           drained: Effect.async<void, RuntimeApi.RuntimeApiError>((resume) => {
-            if (outcome !== undefined || socket.destroyed) return resume(Effect.fail(earlyAnswer()))
+            if (outcome !== undefined || !socket.writable) return resume(Effect.fail(earlyAnswer()))
             if (!socket.writableNeedDrain || socket.writableLength < streamWriteBudget) return resume(Effect.void)
             const onDrain = () => {
               notify = undefined
@@ -286,20 +270,13 @@ export const make = (options: Options) =>
                 socket.uncork()
                 ended = true
                 // The API answers as soon as it has read the end; one that never does must not hang the loop.
-                const guard = setTimeout(() => {
-                  if (outcome === undefined)
-                    connection.destroy(new ConnectionClosed("no answer to the end of the stream"))
-                }, endAnswerTimeoutMs)
-                return Effect.ensuring(
-                  awaitOutcome,
-                  Effect.sync(() => clearTimeout(guard))
-                )
+                connection.guard()
               }
               return awaitOutcome
             }),
           // Once the exchange is settled the connection is back in the pool (or gone): never touch it again.
           abort: Effect.sync(() => {
-            if (!settled) connection.destroy()
+            if (!settled) pool.discard(connection)
           })
         }
         return writer
@@ -348,6 +325,6 @@ export const layer = (options: Options): Layer.Layer<RuntimeApi.RuntimeApi> =>
 export const layerConfig: Layer.Layer<RuntimeApi.RuntimeApi, never, RuntimeConfig.RuntimeConfig> = Layer.scoped(
   RuntimeApi.RuntimeApi,
   Effect.flatMap(RuntimeConfig.RuntimeConfig, (config) =>
-    make({ host: config.runtimeApiHost, port: config.runtimeApiPort })
+    make({ host: config.runtimeApiHost, port: config.runtimeApiPort, answerTimeoutMs: config.answerTimeoutMs })
   )
 )

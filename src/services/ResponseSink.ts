@@ -3,7 +3,8 @@
  * {@link RuntimeApi.RuntimeApi} with the Runtime API's status codes turned into decisions (§3.6):
  *
  * - a buffered body over {@link MaxBufferedBytes} is not posted; `Function.ResponseSizeTooLarge` is reported instead;
- * - 413 on `/response`: the size error is reported for that invocation;
+ * - 413 on `/response`: the platform has already answered the caller with `Function.ResponseSizeTooLarge`:
+ *   logged, and nothing more is posted for that invocation;
  * - 400, 403, 410 (and any other 4xx): logged; the invocation is over and the loop goes on;
  * - 500: fails with `RuntimeApiError` (the container is broken; the runtime exits non-zero);
  * - a transport failure after the client's retry: logged; the loop goes on (the next `/next` decides).
@@ -25,12 +26,12 @@ import * as RuntimeApi from "./RuntimeApi.js"
 import * as RuntimeConfig from "./RuntimeConfig.js"
 
 /**
- * Largest buffered reply Lambda accepts: 6 MiB.
+ * Largest buffered reply Lambda accepts: 6 MiB + 100 bytes (6,291,556), the limit the Runtime API enforces.
  *
  * @since 0.1.0
  * @category constants
  */
-export const MaxBufferedBytes = 6 * 1024 * 1024
+export const MaxBufferedBytes = 6 * 1024 * 1024 + 100
 
 /**
  * `errorType` of a reply over the size limit.
@@ -113,9 +114,10 @@ export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedByt
     }
     return Effect.catchAll(api.reply(invocation, payload, contentType), (error) =>
       error.reason === "StatusCode" && error.status === 413
-        ? Effect.zipRight(
-            Effect.logError(`Runtime API refused the reply for ${invocation.requestId} as too large (HTTP 413)`),
-            reportError(invocation, sizeReport(bytes))
+        ? // The platform has already answered the caller with Function.ResponseSizeTooLarge: no second reply.
+          Effect.logError(
+            `The Runtime API refused the reply of ${bytes} bytes for ${invocation.requestId} as too large (HTTP 413): ` +
+              `the caller gets ${ResponseSizeTooLargeType}`
           )
         : settle(invocation, "reply")(error)
     )

@@ -45,6 +45,18 @@ export interface Settings {
   readonly deadlineMarginMs: number
   /** Largest streamed reply before it is stopped (`EFFECT_LAMBDA_MAX_STREAMED_BYTES`, default 200,000,000). */
   readonly maxStreamedBytes: number
+  /**
+   * How long a POST to the Runtime API (a reply, an error report, the end of a streamed reply) waits for its
+   * answer before the connection is dropped and the loop goes on (`EFFECT_LAMBDA_ANSWER_TIMEOUT_MS`, default
+   * 3000; 0 waits forever).
+   */
+  readonly answerTimeoutMs: number
+  /**
+   * Whether the live runtime registers an internal extension so that Lambda sends it SIGTERM before it shuts
+   * the environment down, and the Layers' finalizers run (`EFFECT_LAMBDA_SHUTDOWN_EXTENSION`, default `true`;
+   * `false` turns it off).
+   */
+  readonly shutdownExtension: boolean
 }
 
 /**
@@ -102,6 +114,18 @@ const positiveInt = (
   return n
 }
 
+const flag = (
+  env: Record<string, string | undefined>,
+  variable: string,
+  fallback: boolean
+): boolean | RuntimeConfigError => {
+  const raw = (env[variable] ?? "").trim().toLowerCase()
+  if (raw === "") return fallback
+  if (raw === "true" || raw === "1" || raw === "on" || raw === "yes") return true
+  if (raw === "false" || raw === "0" || raw === "off" || raw === "no") return false
+  return new RuntimeConfigError({ variable, reason: `${JSON.stringify(env[variable])} is neither true nor false` })
+}
+
 /**
  * Read settings from an environment record. Only `AWS_LAMBDA_RUNTIME_API` is required; a missing or
  * malformed value fails with a {@link RuntimeConfigError} naming the variable. The log format defaults
@@ -120,6 +144,10 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
     if (margin instanceof RuntimeConfigError) return Effect.fail(margin)
     const maxStreamed = positiveInt(env, "EFFECT_LAMBDA_MAX_STREAMED_BYTES", 200_000_000)
     if (maxStreamed instanceof RuntimeConfigError) return Effect.fail(maxStreamed)
+    const answerTimeout = positiveInt(env, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS", 3_000)
+    if (answerTimeout instanceof RuntimeConfigError) return Effect.fail(answerTimeout)
+    const shutdownExtension = flag(env, "EFFECT_LAMBDA_SHUTDOWN_EXTENSION", true)
+    if (shutdownExtension instanceof RuntimeConfigError) return Effect.fail(shutdownExtension)
     const memory = positiveInt(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)
     const format = (env.AWS_LAMBDA_LOG_FORMAT ?? "").trim().toUpperCase() === "JSON" ? "JSON" : "Text"
     const rawLevel = (env.AWS_LAMBDA_LOG_LEVEL ?? "").trim().toUpperCase()
@@ -136,7 +164,9 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
       logLevel,
       maxConcurrency: Math.max(1, concurrency),
       deadlineMarginMs: margin,
-      maxStreamedBytes: maxStreamed
+      maxStreamedBytes: maxStreamed,
+      answerTimeoutMs: answerTimeout,
+      shutdownExtension
     })
   })
 
@@ -178,5 +208,7 @@ export const defaults: Settings = {
   logLevel: "TRACE",
   maxConcurrency: 1,
   deadlineMarginMs: 200,
-  maxStreamedBytes: 200_000_000
+  maxStreamedBytes: 200_000_000,
+  answerTimeoutMs: 3_000,
+  shutdownExtension: true
 }

@@ -5,13 +5,17 @@
  * (`RuntimeApiError`) or interruption (shutdown) does.
  *
  * With `maxConcurrency` = N > 1 (Lambda Managed Instances), N workers poll `/next` at once, and the
- * trace id lives only in each invocation's context, never in `process.env`.
+ * trace id lives only in each invocation's context, never in `process.env`. Each invocation's fibers then run
+ * inside `@aws/lambda-invoke-store` with the invocation's request id, trace id and tenant id, so the AWS SDK
+ * (and anything else reading that store) sees the invocation's own trace id: every task of those fibers is
+ * scheduled inside `InvokeStore.run`.
  *
  * Deadlines: each invocation is interrupted `deadlineMarginMs` before its deadline; its finalizers run and
  * `Runtime.DeadlineExceeded` is reported.
  *
  * @since 0.1.0
  */
+import { InvokeStore, InvokeStoreBase } from "@aws/lambda-invoke-store"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -21,6 +25,7 @@ import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scheduler from "effect/Scheduler"
 import type * as Handler from "../handler/Handler.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
 import { StreamReply } from "../handler/Handler.js"
@@ -63,6 +68,32 @@ export class RuntimeLoop extends Context.Tag("effect-lambda-runtime/RuntimeLoop"
 
 const TRACE_ENV = "_X_AMZN_TRACE_ID"
 
+/** The longest delay `setTimeout` holds. */
+const MaxTimerMs = 2 ** 31 - 1
+
+/**
+ * Run `self` (an invocation's fiber) so that each of its tasks, and its children's, runs inside `store.run` with
+ * the invocation's values: promises it creates (an AWS SDK call) see them in their async context.
+ */
+const inInvokeStore = <A, E, R>(
+  store: InvokeStoreBase,
+  context: InvocationContext.Context,
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
+  const keys = InvokeStoreBase.PROTECTED_KEYS
+  const values: Record<symbol, unknown> = { [keys.REQUEST_ID]: context.requestId }
+  if (Option.isSome(context.traceId)) values[keys.X_RAY_TRACE_ID] = context.traceId.value
+  if (Option.isSome(context.tenantId)) values[keys.TENANT_ID] = context.tenantId.value
+  return Effect.flatMap(FiberRef.get(FiberRef.currentScheduler), (base) => {
+    const scheduler: Scheduler.Scheduler = {
+      shouldYield: (fiber) => base.shouldYield(fiber),
+      scheduleTask: (task, priority) => base.scheduleTask(() => store.run(values, task), priority)
+    }
+    // Yield once under the new scheduler, so that even the first step of the handler runs inside the store.
+    return Effect.withScheduler(Effect.zipRight(Effect.yieldNow(), self), scheduler)
+  })
+}
+
 /** What an invocation's fiber ends with: a buffered payload, how a streamed reply ended, or a fatal API error. */
 type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
 
@@ -75,6 +106,8 @@ type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
 export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config: RuntimeConfig.Settings): Service => {
   const inFlight = new Map<RuntimeApi.Invocation, Fiber.RuntimeFiber<void, RuntimeApi.RuntimeApiError>>()
   const singleConcurrency = config.maxConcurrency <= 1
+  /** With N > 1: the shared `@aws/lambda-invoke-store` instance, once `run` has fetched it. */
+  let invokeStore: InvokeStoreBase | undefined
   const margin = config.deadlineMarginMs
   const deadlineReport = ErrorReport.make(
     DeadlineExceededType,
@@ -125,22 +158,28 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         if (done._tag !== "NotStarted") return Effect.void
         return Effect.zipRight(logInvokeError(done.report, done.cause), sink.reportError(invocation, done.report))
       }
+      const store = invokeStore
       // The invocation's own fiber: it runs the handler (interruptible, so the deadline or a shutdown can stop
       // it) and then, whatever happened, sends the one reply (uninterruptible). Its FiberRefs are its own, so
       // they are set, not scoped.
-      const child = Effect.uninterruptibleMask((restore) =>
+      const own = Effect.uninterruptibleMask((restore) =>
         FiberRef.update(FiberRef.currentContext, (services) =>
           Context.add(services, InvocationContext.InvocationContext, context)
         ).pipe(Effect.zipRight(Effect.exit(restore(work as Effect.Effect<Done, unknown>))), Effect.flatMap(settle))
       )
+      const child = store === undefined ? own : inInvokeStore(store, context, own)
       return Effect.flatMap(Effect.fork(child), (fiber) => {
-        const timer = setTimeout(
-          () => {
-            state.timedOut = true
-            fiber.unsafeInterruptAsFork(FiberId.none)
-          },
-          Math.max(0, context.deadlineMs - Date.now() - margin)
-        )
+        const expire = () => {
+          state.timedOut = true
+          fiber.unsafeInterruptAsFork(FiberId.none)
+        }
+        const left = context.deadlineMs - Date.now() - margin
+        // setTimeout holds at most 2^31 - 1 ms (about 24.8 days; a longer delay fires at once): clamp and re-arm.
+        const rearm = (): void => {
+          const rest = context.deadlineMs - Date.now() - margin
+          timer = rest > MaxTimerMs ? setTimeout(rearm, MaxTimerMs) : setTimeout(expire, Math.max(0, rest))
+        }
+        let timer = left > MaxTimerMs ? setTimeout(rearm, MaxTimerMs) : setTimeout(expire, Math.max(0, left))
         inFlight.set(invocation, fiber)
         fiber.addObserver(() => {
           clearTimeout(timer)
@@ -163,12 +202,15 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
     const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handleOne(handler, invocation)))
     const workers = singleConcurrency
       ? worker
-      : Effect.flatMap(
-          Effect.forEach(Array.from({ length: config.maxConcurrency }), () => worker, {
-            concurrency: "unbounded",
-            discard: true
+      : Effect.promise(() => InvokeStore.getInstanceAsync(true)).pipe(
+          Effect.flatMap((store) => {
+            invokeStore = store
+            return Effect.forEach(Array.from({ length: config.maxConcurrency }), () => worker, {
+              concurrency: "unbounded",
+              discard: true
+            })
           }),
-          () => Effect.never
+          Effect.zipRight(Effect.never)
         )
     return Effect.onInterrupt(workers, () => interruptInFlight)
   }

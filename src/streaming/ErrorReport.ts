@@ -166,3 +166,69 @@ export const headerSafeType = (errorType: string): string => {
   }
   return out
 }
+
+/**
+ * Largest `Lambda-Runtime-Function-XRay-Error-Cause` value sent, in bytes (the platform crops at 64 KiB).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MaxXRayErrorCauseBytes = 64 * 1024
+
+interface XRayFrame {
+  readonly path: string
+  readonly line: number
+  readonly label: string
+}
+
+const frameOf = (line: string): XRayFrame | undefined => {
+  if (!line.startsWith("at ")) return undefined
+  const body = line.slice(3)
+  const match = /^(.*) \((.*):(\d+):\d+\)$/.exec(body) ?? /^()(.*):(\d+):\d+$/.exec(body)
+  if (match === null) return { path: "", line: 0, label: body }
+  return { path: match[2]!, line: Number(match[3]), label: match[1] === "" ? "anonymous" : match[1]! }
+}
+
+/** JSON with every character outside printable ASCII escaped, so it travels byte-exact as a header value. */
+const asciiJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/**
+ * The X-Ray error cause of a report, as sent in `Lambda-Runtime-Function-XRay-Error-Cause` on `/error`:
+ * `{"working_directory","exceptions":[{"type","message","stack":[{"path","line","label"}]}],"paths"}`, ASCII-only
+ * JSON of at most {@link MaxXRayErrorCauseBytes} bytes (the message is cut to a quarter of that, then stack frames
+ * are dropped from the end until it fits).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const xrayErrorCause = (report: ErrorReport, workingDirectory: string = process.cwd()): string => {
+  const frames: Array<XRayFrame> = []
+  for (const line of report.stackTrace) {
+    const frame = frameOf(line)
+    if (frame !== undefined) frames.push(frame)
+  }
+  // The message first gets at most a quarter of the budget, the frames what is left.
+  let message =
+    report.errorMessage.length > MaxXRayErrorCauseBytes / 4
+      ? report.errorMessage.slice(0, MaxXRayErrorCauseBytes / 4)
+      : report.errorMessage
+  const encode = (): string => {
+    const paths = Array.from(new Set(frames.map((frame) => frame.path).filter((path) => path !== "")))
+    return asciiJson({
+      working_directory: workingDirectory,
+      exceptions: [{ type: report.errorType, message, stack: frames }],
+      paths
+    })
+  }
+  let json = encode()
+  while (json.length > MaxXRayErrorCauseBytes && frames.length > 0) {
+    frames.length = Math.floor(frames.length / 2)
+    json = encode()
+  }
+  while (json.length > MaxXRayErrorCauseBytes && message.length > 0) {
+    message = message.slice(0, Math.floor(message.length / 2))
+    json = encode()
+  }
+  return json.length > MaxXRayErrorCauseBytes ? asciiJson({ exceptions: [] }) : json
+}

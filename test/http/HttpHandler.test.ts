@@ -9,7 +9,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerRespondable from "@effect/platform/HttpServerRespondable"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Data, Effect, Option, Schema, Stream } from "effect"
+import { Chunk, Context, Data, DefaultServices, Effect, Option, Schema, Stream, Tracer } from "effect"
 import { Readable } from "node:stream"
 import { type Handler, HttpHandler, InvocationContext, LambdaEvent, TestRuntimeApi } from "../../src/index.js"
 import * as ApiGatewayV1 from "../../src/http/ApiGatewayV1.js"
@@ -852,12 +852,31 @@ describe("HttpHandler", () => {
       )
     )
 
-    it.effect("by default each request runs in the platform's http.server span; tracing: false skips it", () =>
+    // A tracing backend stands in: a tracer of its own (delegating to the built-in one), installed around the call.
+    const builtIn = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+    const backend = Tracer.make({
+      span: (...args) => builtIn.span(...args),
+      context: (f, fiber) => builtIn.context(f, fiber)
+    })
+
+    it.effect(
+      "by default a request runs in the platform's http.server span only when a tracing backend is installed",
+      () =>
+        Effect.gen(function* () {
+          const event = eventFor("FunctionUrl", { method: "GET", path: "/span" })
+          const [builtInOnly] = yield* call(HttpHandler.make(app), event)
+          assert.strictEqual(builtInOnly.text, "none")
+          const [withBackend] = yield* Effect.withTracer(call(HttpHandler.make(app), event), backend)
+          assert.strictEqual(withBackend.text, "http.server GET")
+        })
+    )
+
+    it.effect("tracing: true always opens the span; tracing: false never does", () =>
       Effect.gen(function* () {
         const event = eventFor("FunctionUrl", { method: "GET", path: "/span" })
-        const [traced] = yield* call(HttpHandler.make(app), event)
+        const [traced] = yield* call(HttpHandler.make(app, { tracing: true }), event)
         assert.strictEqual(traced.text, "http.server GET")
-        const [untraced] = yield* call(HttpHandler.make(app, { tracing: false }), event)
+        const [untraced] = yield* Effect.withTracer(call(HttpHandler.make(app, { tracing: false }), event), backend)
         assert.strictEqual(untraced.text, "none")
       })
     )

@@ -1,11 +1,13 @@
 import * as Command from "@effect/platform/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, FiberRef, HashSet, Logger, LogLevel, Stream } from "effect"
+import { Cause, Effect, FiberId, FiberRef, HashMap, HashSet, List, Logger, LogLevel, Stream } from "effect"
 import { fileURLToPath } from "node:url"
+import { logInvokeError } from "../../src/internal/logInvokeError.js"
 import * as LambdaLogger from "../../src/layers/LambdaLogger.js"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
 import * as RuntimeConfig from "../../src/services/RuntimeConfig.js"
+import * as ErrorReport from "../../src/streaming/ErrorReport.js"
 
 // Under it.effect the TestClock starts at 0, so every timestamp is the epoch.
 const T0 = "1970-01-01T00:00:00.000Z"
@@ -271,6 +273,80 @@ describe("LambdaLogger", () => {
         assert.strictEqual(records[2]!.errorMessage, "boom")
         for (const r of records) assert.match(String(r.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
       }).pipe(Effect.provide(NodeContext.layer))
+    )
+  })
+
+  describe("the runtime's failure line", () => {
+    const failure = ErrorReport.make("OrderNotFound", "order 7 was not found")
+    const typed = Cause.fail({ _tag: "OrderNotFound" })
+    const defect = Cause.die(new Error("boom"))
+
+    for (const format of ["Text", "JSON"] as const) {
+      for (const [kind, cause] of [
+        ["typed failure", typed],
+        ["defect", defect]
+      ] as const) {
+        it.effect(`is written once, as the logger writes Effect.logError's record (${format}, ${kind})`, () =>
+          Effect.gen(function* () {
+            const direct = capture(format, "INFO")
+            yield* logInvokeError(failure, cause).pipe(inInvocation, Effect.provide(direct.layer))
+            assert.strictEqual(direct.lines.length, 1)
+            assert.include(direct.lines[0], "r-1")
+            // The record Effect's dispatch would hand the logger for Effect.logError(line[, cause]).
+            const viaEffect: Array<string> = []
+            const logger = LambdaLogger.make({ format, level: "INFO", write: (line) => viaEffect.push(line) })
+            const context = yield* inInvocation(Effect.getFiberRefs)
+            logger.log({
+              fiberId: FiberId.none,
+              logLevel: LogLevel.Error,
+              message: ["Invoke Error: OrderNotFound: order 7 was not found"],
+              cause: Cause.isDie(cause) ? cause : Cause.empty,
+              context,
+              spans: List.empty(),
+              annotations: HashMap.empty(),
+              date: new Date(0)
+            })
+            assert.deepStrictEqual(direct.lines, viaEffect)
+          })
+        )
+      }
+    }
+
+    it.effect("reaches every logger when another one is installed, and respects the minimum level", () =>
+      Effect.gen(function* () {
+        const { layer, lines } = capture("Text", "INFO")
+        const seen: Array<unknown> = []
+        const other = Logger.make(({ message }) => {
+          seen.push(message)
+        })
+        yield* logInvokeError(failure, typed).pipe(
+          inInvocation,
+          Effect.provide(Logger.add(other)),
+          Effect.provide(layer)
+        )
+        assert.strictEqual(lines.length, 1)
+        assert.deepStrictEqual(seen, [["Invoke Error: OrderNotFound: order 7 was not found"]])
+        const quiet = capture("Text", "FATAL")
+        yield* logInvokeError(failure, typed).pipe(inInvocation, Effect.provide(quiet.layer))
+        assert.deepStrictEqual(quiet.lines, [])
+      })
+    )
+
+    it.effect("is also recorded on the current span when one is open", () =>
+      Effect.gen(function* () {
+        const { layer, lines } = capture("Text", "INFO")
+        const span = yield* logInvokeError(failure, typed).pipe(
+          Effect.zipRight(Effect.currentSpan),
+          Effect.withSpan("invocation"),
+          inInvocation,
+          Effect.provide(layer)
+        )
+        assert.strictEqual(lines.length, 1)
+        // The built-in tracer's span keeps its events (the tracer logger writes the line there too).
+        const events = (span as unknown as { readonly events: ReadonlyArray<readonly [string, ...Array<unknown>]> })
+          .events
+        assert.isTrue(events.some(([name]) => name === "Invoke Error: OrderNotFound: order 7 was not found"))
+      })
     )
   })
 })

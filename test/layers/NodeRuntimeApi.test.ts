@@ -133,6 +133,43 @@ describe("NodeRuntimeApi (raw wire)", () => {
     })
   )
 
+  it.scopedLive("error reports carry Lambda-Runtime-Function-XRay-Error-Cause: JSON, ASCII-only, at most 64 KiB", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        socket.write(request.head.startsWith("GET") ? invocationResponse("x1", "{}") : accepted)
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      const stack = ["TypeError: bad", "at handle (/var/task/index.mjs:12:34)", "at /var/task/lib.mjs:5:6"]
+      yield* api.reportError(invocation, ErrorReport.make("TypeError", "bad «東京»", stack))
+      const huge = Array.from({ length: 20_000 }, (_, i) => `at f${i} (/var/task/module-${i}.mjs:${i}:1)`)
+      yield* api.reportInitError(ErrorReport.make("Error", "x".repeat(200_000), huge))
+      const causeOf = (head: string) => /\r\nLambda-Runtime-Function-XRay-Error-Cause: ([^\r\n]*)/.exec(head)?.[1]
+      const small = causeOf(server.requests[1]!.head)!
+      assert.match(small, /^[\x20-\x7e]+$/)
+      assert.deepStrictEqual(JSON.parse(small), {
+        working_directory: process.cwd(),
+        exceptions: [
+          {
+            type: "TypeError",
+            message: "bad «東京»",
+            stack: [
+              { path: "/var/task/index.mjs", line: 12, label: "handle" },
+              { path: "/var/task/lib.mjs", line: 5, label: "anonymous" }
+            ]
+          }
+        ],
+        paths: ["/var/task/index.mjs", "/var/task/lib.mjs"]
+      })
+      assert.match(server.requests[2]!.head, /^POST \/2018-06-01\/runtime\/init\/error /)
+      const bounded = causeOf(server.requests[2]!.head)!
+      assert.isAtMost(bounded.length, ErrorReport.MaxXRayErrorCauseBytes)
+      const parsed = JSON.parse(bounded) as { exceptions: Array<{ type: string; stack: Array<unknown> }> }
+      assert.strictEqual(parsed.exceptions[0]!.type, "Error")
+      assert.isAbove(parsed.exceptions[0]!.stack.length, 0)
+    })
+  )
+
   it.scopedLive("error report: JSON body and a header-safe Lambda-Runtime-Function-Error-Type", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((request, socket) => {
@@ -238,12 +275,12 @@ describe("NodeRuntimeApi (raw wire)", () => {
     })
   )
 
-  it.scopedLive("a malformed status line fails with Transport (protocol error) instead of hanging", () =>
+  it.scopedLive("a malformed status line fails with Protocol instead of hanging", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((_request, socket) => socket.write("NOT-HTTP garbage\r\n\r\n"))
       const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, nextRetries: 0 })
       const exit = yield* Effect.exit(api.next)
-      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Transport")
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Protocol")
     })
   )
 

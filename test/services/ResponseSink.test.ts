@@ -60,11 +60,12 @@ const invocation: RuntimeApi.Invocation = {
   body: new Uint8Array(0)
 }
 
-const MiB6 = 6 * 1024 * 1024
+/** The platform's limit: 6 MiB + 100 bytes. */
+const Limit = 6_291_556
 
 describe("ResponseSink", () => {
-  it("the limit is 6 MiB", () => {
-    assert.strictEqual(ResponseSink.MaxBufferedBytes, 6 * 1024 * 1024)
+  it("the limit is the platform's: 6 MiB + 100 bytes (6,291,556)", () => {
+    assert.strictEqual(ResponseSink.MaxBufferedBytes, Limit)
     assert.strictEqual(ResponseSink.ResponseSizeTooLargeType, "Function.ResponseSizeTooLarge")
   })
 
@@ -95,30 +96,30 @@ describe("ResponseSink", () => {
       })
     )
 
-    it.effect("posts a body of exactly 6 MiB", () =>
+    it.effect("posts a body of exactly 6 MiB + 100 bytes (the platform accepts it)", () =>
       Effect.gen(function* () {
         const { calls, sink } = fakeApi()
-        yield* sink.reply(invocation, new Uint8Array(MiB6), "application/octet-stream")
+        yield* sink.reply(invocation, new Uint8Array(Limit), "application/octet-stream")
         assert.strictEqual(calls.length, 1)
         const call = calls[0]!
         assert.strictEqual(call._tag, "reply")
-        if (call._tag === "reply") assert.strictEqual(call.body.length, MiB6)
+        if (call._tag === "reply") assert.strictEqual(call.body.length, Limit)
       })
     )
 
-    it.effect("does not post a body over 6 MiB and reports Function.ResponseSizeTooLarge instead", () => {
+    it.effect("does not post a body over 6 MiB + 100 and reports Function.ResponseSizeTooLarge instead", () => {
       const logs = captureLogs()
       return Effect.gen(function* () {
         const { calls, sink } = fakeApi()
-        yield* sink.reply(invocation, new Uint8Array(MiB6 + 1), "application/octet-stream")
+        yield* sink.reply(invocation, new Uint8Array(Limit + 1), "application/octet-stream")
         assert.strictEqual(calls.length, 1)
         const call = calls[0]!
         assert.strictEqual(call._tag, "reportError")
         if (call._tag === "reportError") {
           assert.strictEqual(call.requestId, "req-1")
           assert.strictEqual(call.report.errorType, "Function.ResponseSizeTooLarge")
-          assert.include(call.report.errorMessage, String(MiB6 + 1))
-          assert.include(call.report.errorMessage, String(MiB6))
+          assert.include(call.report.errorMessage, String(Limit + 1))
+          assert.include(call.report.errorMessage, String(Limit))
         }
         assert.isTrue(logs.lines.some((line) => line.level === "ERROR" && line.message.includes("req-1")))
       }).pipe(Effect.provide(logs.layer))
@@ -127,14 +128,14 @@ describe("ResponseSink", () => {
     it.effect("counts UTF-8 bytes, not characters, of a string body", () =>
       Effect.gen(function* () {
         const atLimit = fakeApi()
-        // "é" is two bytes in UTF-8: 3 Mi characters are exactly 6 MiB.
-        yield* atLimit.sink.reply(invocation, "é".repeat(MiB6 / 2), "text/plain")
+        // "é" is two bytes in UTF-8: 3 Mi + 50 characters are exactly the limit.
+        yield* atLimit.sink.reply(invocation, "é".repeat(Limit / 2), "text/plain")
         assert.deepStrictEqual(
           atLimit.calls.map((c) => c._tag),
           ["reply"]
         )
         const overLimit = fakeApi()
-        yield* overLimit.sink.reply(invocation, "é".repeat(MiB6 / 2) + "a", "text/plain")
+        yield* overLimit.sink.reply(invocation, "é".repeat(Limit / 2) + "a", "text/plain")
         assert.deepStrictEqual(
           overLimit.calls.map((c) => c._tag),
           ["reportError"]
@@ -142,24 +143,25 @@ describe("ResponseSink", () => {
       })
     )
 
-    it.effect("413 reports the size error for the invocation", () => {
-      const logs = captureLogs()
-      return Effect.gen(function* () {
-        const { calls, sink } = fakeApi({ replyStatus: 413 })
-        yield* sink.reply(invocation, "x".repeat(100), "text/plain")
-        assert.deepStrictEqual(
-          calls.map((c) => c._tag),
-          ["reply", "reportError"]
-        )
-        const call = calls[1]!
-        assert.isTrue(call._tag === "reportError" && call.report.errorType === "Function.ResponseSizeTooLarge")
-        if (call._tag === "reportError") {
-          assert.strictEqual(call.requestId, "req-1")
-          assert.include(call.report.errorMessage, "100 bytes")
-        }
-        assert.isTrue(logs.lines.some((line) => line.level === "ERROR" && line.message.includes("413")))
-      }).pipe(Effect.provide(logs.layer))
-    })
+    it.effect(
+      "413: logged as refused by the Runtime API, nothing else posted (the caller already has the error)",
+      () => {
+        const logs = captureLogs()
+        return Effect.gen(function* () {
+          const { calls, sink } = fakeApi({ replyStatus: 413 })
+          yield* sink.reply(invocation, "x".repeat(3 * 1024 * 1024), "text/plain")
+          assert.deepStrictEqual(
+            calls.map((c) => c._tag),
+            ["reply"]
+          )
+          const line = logs.lines.find((l) => l.level === "ERROR" && l.message.includes("413"))
+          assert.isDefined(line)
+          assert.include(line!.message, "req-1")
+          assert.include(line!.message, "refused the reply of 3145728 bytes")
+          assert.notInclude(line!.message, "exceeded")
+        }).pipe(Effect.provide(logs.layer))
+      }
+    )
 
     for (const status of [400, 403, 410]) {
       it.effect(`${status} is logged, does not fail, and posts nothing else`, () => {
@@ -246,7 +248,7 @@ describe("ResponseSink", () => {
     it.effect("a size error whose report gets a 500 fails", () =>
       Effect.gen(function* () {
         const { calls, sink } = fakeApi({ errorStatus: 500 })
-        const result = yield* Effect.either(sink.reply(invocation, new Uint8Array(MiB6 + 1), "x/y"))
+        const result = yield* Effect.either(sink.reply(invocation, new Uint8Array(Limit + 1), "x/y"))
         assert.isTrue(Either.isLeft(result) && result.left.status === 500)
         assert.deepStrictEqual(
           calls.map((c) => c._tag),

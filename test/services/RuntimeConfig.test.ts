@@ -169,6 +169,20 @@ describe("RuntimeConfig.fromEnv", () => {
   })
 
   describe("other settings", () => {
+    it.effect("EFFECT_LAMBDA_SHUTDOWN_EXTENSION: on by default, false turns it off, anything else is an error", () =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* settingsOf(API)).shutdownExtension, true)
+        for (const off of ["false", "0", "off", " FALSE "]) {
+          assert.strictEqual(
+            (yield* settingsOf({ ...API, EFFECT_LAMBDA_SHUTDOWN_EXTENSION: off })).shutdownExtension,
+            false
+          )
+        }
+        const error = yield* Effect.flip(settingsOf({ ...API, EFFECT_LAMBDA_SHUTDOWN_EXTENSION: "maybe" }))
+        assert.strictEqual(error.variable, "EFFECT_LAMBDA_SHUTDOWN_EXTENSION")
+      })
+    )
+
     it.effect("reads the function's names, memory and deadline margin", () =>
       Effect.gen(function* () {
         const settings = yield* settingsOf({
@@ -192,7 +206,9 @@ describe("RuntimeConfig.fromEnv", () => {
           logLevel: "TRACE",
           maxConcurrency: 1,
           deadlineMarginMs: 500,
-          maxStreamedBytes: 200_000_000
+          maxStreamedBytes: 200_000_000,
+          answerTimeoutMs: 3_000,
+          shutdownExtension: true
         })
       })
     )
@@ -204,6 +220,16 @@ describe("RuntimeConfig.fromEnv", () => {
         assert.strictEqual(settings.functionVersion, "$LATEST")
         assert.strictEqual(settings.memorySizeMb, 128)
         assert.strictEqual(settings.deadlineMarginMs, 200)
+      })
+    )
+
+    it.effect("the answer timeout: 3000 by default, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS, 0 allowed, garbage an error", () =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* settingsOf(API)).answerTimeoutMs, 3_000)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "250" })).answerTimeoutMs, 250)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "0" })).answerTimeoutMs, 0)
+        const error = yield* errorOf({ ...API, EFFECT_LAMBDA_ANSWER_TIMEOUT_MS: "3s" })
+        assert.strictEqual(error.variable, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS")
       })
     )
 

@@ -590,6 +590,23 @@ describe("RuntimeLoop", () => {
         )
       }).pipe(Effect.provide(liveApi()))
     )
+    for (const days of [25, 30, 400]) {
+      it.live(`a deadline ${days} days away (beyond setTimeout's 2^31 ms) does not stop the handler at once`, () =>
+        Effect.gen(function* () {
+          const loop = yield* makeLoop({ deadlineMarginMs: 200 })
+          const slow = Handler.effect((event) => Effect.as(Effect.sleep("50 millis"), event))
+          yield* loop.handleOne(
+            slow,
+            TestRuntimeApi.invocation(1, { requestId: "far", deadlineMs: Date.now() + days * 24 * 3_600_000 })
+          )
+          const replies = yield* allReplies
+          assert.deepStrictEqual(
+            replies.map((r) => r._tag),
+            ["Response"]
+          )
+        }).pipe(Effect.provide(liveApi()))
+      )
+    }
   })
 
   it.effect("layer builds the loop from RuntimeApi, ResponseSink and RuntimeConfig", () =>

@@ -171,7 +171,7 @@ describe("LocalFunction lifecycle", () => {
         const { fn, lines } = yield* localFunction({
           entry: fixture("extension.ts"),
           functionName: "ext",
-          env: { ...process.env, REGISTER_EXTENSION: "no" }
+          env: { ...process.env, REGISTER_EXTENSION: "no", EFFECT_LAMBDA_SHUTDOWN_EXTENSION: "false" }
         })
         const before = yield* call(fn, {})
         yield* fn.restart
