@@ -9,10 +9,25 @@ import * as FileSystem from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { cli, curl, fixture, root, run } from "../emulator/support.js"
+import { cli, curl, fixture, root, run, spawn } from "../emulator/support.js"
 
 const node = process.execPath
 const bin = Path.join(root, "packages/dev/bin/effect-lambda.js")
+const version: string = JSON.parse(
+  FileSystem.readFileSync(Path.join(root, "packages/dev/package.json"), "utf8")
+).version
+
+/** The syntax-error fixture as a .ts entry (stored as .txt so the type check and the linter skip it). */
+const syntaxErrorEntry = Effect.acquireRelease(
+  Effect.sync(() => {
+    const dir = Path.join(root, ".scratch", `syntax-${Crypto.randomUUID()}`)
+    FileSystem.mkdirSync(dir, { recursive: true })
+    const entry = Path.join(dir, "syntax-error.ts")
+    FileSystem.copyFileSync(Path.join(root, "packages/dev/test/fixtures/cli/syntax-error.ts.txt"), entry)
+    return entry
+  }),
+  (entry) => Effect.sync(() => FileSystem.rmSync(Path.dirname(entry), { recursive: true, force: true }))
+)
 const effectLambda = (args: ReadonlyArray<string>, options: { readonly stdin?: string } = {}) =>
   run(node, [bin, ...args], options)
 
@@ -38,33 +53,50 @@ const isAlive = (pid: number) => {
 
 describe("effect-lambda CLI", () => {
   it.live(
-    "help for the program and for every command and flag",
+    "help for the program and for every command and flag, --version, shell completions",
     () =>
       Effect.gen(function* () {
         const main = yield* effectLambda(["--help"])
         assert.strictEqual(main.code, 0)
-        assert.include(main.stdout, "effect-lambda dev <entry> [options]")
-        assert.include(main.stdout, "effect-lambda invoke <entry> [options]")
+        assert.include(main.stdout, `effect-lambda ${version}`)
+        assert.match(main.stdout, /^ {2}- dev \[--port port\].* <entry> +Serve a function locally/m)
+        assert.match(main.stdout, /^ {2}- invoke \[--event file\].* <entry> +Invoke a Lambda function once/m)
+        assert.match(main.stdout, /^ {2}- event \[--body text\] <source>.* +Print a sample event/m)
+        assert.match(main.stdout, /^ {2}- build .*<entry> +Bundle a handler file/m)
+        // Piped help is plain text (no terminal colors).
+        assert.notInclude(main.stdout, "\u001b[")
+        const bare = yield* effectLambda([])
+        assert.strictEqual(bare.code, 0)
+        assert.strictEqual(bare.stdout, main.stdout)
         const devHelp = yield* effectLambda(["dev", "--help"])
         assert.strictEqual(devHelp.code, 0)
         for (const flag of [
-          "--port <port>",
+          "--port port",
           "--stream",
           "--watch",
-          "--concurrency <n>",
-          "--timeout <seconds>",
-          "--name <name>",
-          "--try <request>",
-          "-h, --help"
+          "--concurrency n",
+          "--timeout seconds",
+          "--name name",
+          "--try request",
+          "-h, --help",
+          "<entry>"
         ]) {
           assert.include(devHelp.stdout, flag)
         }
         const invokeHelp = yield* effectLambda(["help", "invoke"])
         assert.strictEqual(invokeHelp.code, 0)
-        for (const flag of ["--event <file>", "--timeout <seconds>", "--name <name>"])
+        for (const flag of ["--event file", "--timeout seconds", "--name name", "<entry>"])
           assert.include(invokeHelp.stdout, flag)
+        assert.notInclude(invokeHelp.stdout, "--port")
+        const shown = yield* effectLambda(["--version"])
+        assert.strictEqual(shown.code, 0)
+        assert.strictEqual(shown.stdout.trim(), version)
+        const completions = yield* effectLambda(["--completions", "bash"])
+        assert.strictEqual(completions.code, 0)
+        assert.include(completions.stdout, "complete -F")
+        for (const word of ["dev", "invoke", "--port", "--event"]) assert.include(completions.stdout, word)
       }),
-    180_000
+    420_000
   )
 
   it.live(
@@ -72,25 +104,47 @@ describe("effect-lambda CLI", () => {
     () =>
       Effect.gen(function* () {
         const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
-          [["invoke"], "missing <entry>"],
-          [["invoke", "nope/missing.ts"], "no such file: nope/missing.ts"],
-          [["dev", "examples"], "not a file: examples"],
-          [["dev", "examples/echo.ts", "--port", "http"], '--port must be a port number (0-65535), got "http"'],
-          [["dev", "examples/echo.ts", "--bogus"], "unknown option --bogus"],
-          [["dev", "examples/echo.ts", "--timeout"], "--timeout needs a value"],
-          [["invoke", "examples/echo.ts", "--event", "nope.json"], "no such event file: nope.json"],
-          [["frobnicate"], 'unknown command "frobnicate"']
+          [["invoke"], "effect-lambda invoke: Missing argument <entry>"],
+          [["invoke", "nope/missing.ts"], "effect-lambda invoke: no such file: nope/missing.ts"],
+          [["dev", "examples"], "effect-lambda dev: not a file: examples"],
+          [
+            ["dev", "examples/echo.ts", "--port", "http"],
+            'effect-lambda dev: --port must be a port number (0-65535), got "http"'
+          ],
+          [["dev", "examples/echo.ts", "--port", "70000"], '--port must be a port number (0-65535), got "70000"'],
+          [["dev", "examples/echo.ts", "--concurrency", "0"], '--concurrency must be a whole number ≥ 1, got "0"'],
+          [
+            ["invoke", "examples/echo.ts", "--timeout", "-1"],
+            '--timeout must be a positive number of seconds, got "-1"'
+          ],
+          [["dev", "examples/echo.ts", "--bogus"], "effect-lambda dev: Received unknown argument: '--bogus'"],
+          [["dev", "examples/echo.ts", "extra"], "effect-lambda dev: Received unknown argument: 'extra'"],
+          [["dev", "examples/echo.ts", "--timeout"], "effect-lambda dev: --timeout needs a value <seconds>"],
+          [
+            ["invoke", "examples/echo.ts", "--event", "nope.json"],
+            "effect-lambda invoke: no such event file: nope.json"
+          ],
+          [
+            ["frobnicate"],
+            "effect-lambda: Invalid subcommand for effect-lambda - use one of 'dev', 'invoke', 'event', 'build'"
+          ]
         ]
-        for (const [args, message] of cases) {
-          const result = yield* effectLambda(args)
+        // A few at a time: each case is a process of its own.
+        const results = yield* Effect.forEach(cases, ([args]) => effectLambda(args), { concurrency: 3 })
+        for (const [i, [args, message]] of cases.entries()) {
+          const result = results[i]!
           assert.strictEqual(result.code, 2, args.join(" "))
           assert.include(result.stderr, message)
+          // One clear message (and where to read the usage), never a stack.
+          assert.isAtMost(result.stderr.trim().split("\n").length, 2, result.stderr)
+          assert.notMatch(result.stderr, /^\s+at /m)
+          assert.strictEqual(result.stdout, "")
         }
         const notJson = yield* effectLambda(["invoke", "examples/echo.ts"], { stdin: "{oops" })
         assert.strictEqual(notJson.code, 2)
         assert.include(notJson.stderr, "the event (stdin) is not JSON")
       }),
-    180_000
+    420_000
   )
 
   it.live(
@@ -193,6 +247,66 @@ describe("effect-lambda CLI", () => {
     180_000
   )
 
+  it.live(
+    "event: a sample event on stdout, piped into invoke (real processes, a shell pipe)",
+    () =>
+      Effect.gen(function* () {
+        const piped = yield* run("bash", [
+          "-o",
+          "pipefail",
+          "-c",
+          `"$0" "$1" event sqs --body '{"id":1}' | "$0" "$1" invoke examples/echo.ts`,
+          node,
+          bin
+        ])
+        assert.strictEqual(piped.code, 0, piped.stderr)
+        // echo replies with its event: the SQS event as `event` printed it, the body where SQS puts it.
+        const event = JSON.parse(piped.stdout)
+        assert.strictEqual(event.Records.length, 1)
+        const record = event.Records[0]
+        assert.strictEqual(record.eventSource, "aws:sqs")
+        assert.strictEqual(record.body, '{"id":1}')
+        assert.strictEqual(record.md5OfBody, Crypto.createHash("md5").update('{"id":1}').digest("hex"))
+        assert.match(piped.stderr, /Invoke echo → 200/)
+        const printed = yield* effectLambda(["event", "sqs", "--body", '{"id":1}'])
+        assert.strictEqual(printed.code, 0)
+        assert.deepStrictEqual(JSON.parse(printed.stdout), event)
+      }),
+    180_000
+  )
+
+  it.live(
+    "event: every source prints JSON; an unknown source or a body the source cannot carry exits 2",
+    () =>
+      Effect.gen(function* () {
+        const help = yield* effectLambda(["event", "--help"])
+        assert.strictEqual(help.code, 0)
+        const sources = ["sqs", "sqs-fifo", "sns", "s3", "s3-delete", "eventbridge", "scheduled", "kinesis", "dynamodb"]
+        for (const source of sources) assert.include(help.stdout, source)
+        const printed = yield* Effect.forEach(sources, (source) => effectLambda(["event", source]), { concurrency: 3 })
+        for (const [i, source] of sources.entries()) {
+          assert.strictEqual(printed[i]!.code, 0, `${source}: ${printed[i]!.stderr}`)
+          assert.isObject(JSON.parse(printed[i]!.stdout), source)
+        }
+        const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+          [["event", "nope"], "effect-lambda event: "],
+          [["event"], "effect-lambda event: Missing argument"],
+          [["event", "scheduled", "--body", "x"], "effect-lambda event: scheduled events carry no body"],
+          [
+            ["event", "eventbridge", "--body", "[1]"],
+            "effect-lambda event: --body for eventbridge must be a JSON object"
+          ]
+        ]
+        const results = yield* Effect.forEach(cases, ([args]) => effectLambda(args), { concurrency: 3 })
+        for (const [i, [args, message]] of cases.entries()) {
+          assert.strictEqual(results[i]!.code, 2, args.join(" "))
+          assert.include(results[i]!.stderr, message)
+          assert.strictEqual(results[i]!.stdout, "")
+        }
+      }),
+    420_000
+  )
+
   it.scopedLive(
     "dev: prints the URLs and a curl line, serves, logs each request, stops on Ctrl-C with its function",
     () =>
@@ -232,7 +346,7 @@ describe("effect-lambda CLI", () => {
   )
 
   it.scopedLive(
-    "dev: a port in use, and an entry that is not a function, are refused with a clear message",
+    "dev: a port in use is refused with a clear message",
     () =>
       Effect.gen(function* () {
         const blocker = yield* Effect.acquireRelease(
@@ -248,10 +362,78 @@ describe("effect-lambda CLI", () => {
         assert.strictEqual(taken.code, 2)
         assert.include(taken.stderr, `port ${port} is already in use`)
         assert.include(taken.stderr, "--port")
-        const notAFunction = yield* effectLambda(["dev", fixture("not-a-function.ts"), "--port", "0"])
-        assert.strictEqual(notAFunction.code, 1)
-        assert.include(notAFunction.stderr, "test/fixtures/emulator/not-a-function.ts is not a Lambda function")
+        assert.notMatch(taken.stderr, /^\s+at /m)
       }),
+    180_000
+  )
+
+  it.scopedLive(
+    "dev: a function whose init fails does not end dev: it prints the init error and each request gets it",
+    () =>
+      Effect.gen(function* () {
+        const dev = yield* cli(["dev", fixture("not-a-function.ts"), "--port", "0"])
+        yield* dev.waitFor(/test\/fixtures\/emulator\/not-a-function\.ts is not a Lambda function/, "stderr")
+        yield* dev.waitFor(/effect-lambda dev keeps serving/, "stderr")
+        const url = /Function URL \(buffered\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(dev.stdout())?.[1]
+        assert.isString(url)
+        for (let i = 0; i < 2; i++) {
+          const invoked = yield* curl(["-s", "-i", `${url}/2015-03-31/functions/function/invocations`, "-d", "{}"])
+          assert.strictEqual(invoked.code, 0)
+          assert.match(invoked.stdout, /^x-amz-function-error: Unhandled\r$/im)
+          const body = JSON.parse(invoked.stdout.slice(invoked.stdout.indexOf("\r\n\r\n") + 4))
+          assert.strictEqual(body.errorType, "Runtime.HandlerNotFound")
+          assert.include(body.errorMessage, "is not a Lambda function")
+        }
+        const viaUrl = yield* curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", `${url}/anything`])
+        assert.strictEqual(viaUrl.stdout, "502")
+        assert.isTrue(dev.isRunning())
+        dev.kill("SIGINT")
+        const exit = yield* dev.exited
+        assert.strictEqual(exit.code, 0)
+      })
+  )
+
+  it.scopedLive(
+    "dev: an entry with a syntax error is reported once, before the banner, and requests get Runtime.UserCodeSyntaxError",
+    () =>
+      Effect.gen(function* () {
+        const entry = yield* syntaxErrorEntry
+        // stdout and stderr into one pipe, to see the order.
+        const dev = yield* spawn("sh", ["-c", `exec "$0" "$@" 2>&1`, node, bin, "dev", entry, "--port", "0"])
+        yield* dev.waitFor(/does not start until the syntax error above is fixed/)
+        const out = dev.stdout()
+        assert.strictEqual(out.split('Expected ")" but found "if"').length - 1, 1, out)
+        assert.match(
+          out,
+          /^✗ syntax error: Expected "\)" but found "if"\n\n {4}\S*syntax-error\.ts:8:0:\n {6}8 │ if \(/
+        )
+        assert.isBelow(out.indexOf("syntax error"), out.indexOf("effect-lambda dev: syntax-error"))
+        assert.notMatch(out, /^\s+at /m)
+        const url = /Function URL \(buffered\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1]
+        const invoked = yield* curl(["-s", `${url}/2015-03-31/functions/function/invocations`, "-d", "{}"])
+        const body = JSON.parse(invoked.stdout)
+        assert.strictEqual(body.errorType, "Runtime.UserCodeSyntaxError")
+        assert.match(body.errorMessage, /^SyntaxError: Expected "\)" but found "if" \(\S*syntax-error\.ts:8:0\)$/)
+        yield* dev.waitFor(/Invoke function → 200 Unhandled Runtime\.UserCodeSyntaxError/)
+        // Still printed once: a request answers with the error without printing it again.
+        assert.strictEqual(dev.stdout().split('Expected ")" but found "if"').length - 1, 1)
+        assert.isTrue(dev.isRunning())
+      })
+  )
+
+  it.live(
+    "invoke: an entry with a syntax error exits 1, the error printed once on stderr and the error object on stdout",
+    () =>
+      Effect.gen(function* () {
+        const entry = yield* syntaxErrorEntry
+        const result = yield* effectLambda(["invoke", entry], { stdin: "{}" })
+        assert.strictEqual(result.code, 1)
+        assert.strictEqual(JSON.parse(result.stdout).errorType, "Runtime.UserCodeSyntaxError")
+        assert.strictEqual(result.stderr.split('Expected ")" but found "if"').length - 1, 1, result.stderr)
+        assert.match(result.stderr, /^✗ syntax error: Expected "\)" but found "if"\n/)
+        assert.match(result.stderr, /Invoke syntax-error → Unhandled Runtime\.UserCodeSyntaxError/)
+        assert.notMatch(result.stderr, /^\s+at /m)
+      }).pipe(Effect.scoped),
     180_000
   )
 
@@ -282,6 +464,44 @@ describe("effect-lambda CLI", () => {
         FileSystem.writeFileSync(entry, source("v2"))
         yield* dev.waitFor(/versioned\.ts changed: restarting versioned\n[\s\S]*✓ versioned is ready/)
         assert.strictEqual((yield* invoke).stdout, '{"version":"v2"}')
+      }),
+    180_000
+  )
+
+  it.scopedLive(
+    "dev --watch: a syntax error saved while serving is shown once and answered; saving the fix restarts the function",
+    () =>
+      Effect.gen(function* () {
+        const dir = Path.join(root, ".scratch", `watch-syntax-${Crypto.randomUUID()}`)
+        yield* Effect.acquireRelease(
+          Effect.sync(() => FileSystem.mkdirSync(dir, { recursive: true })),
+          () => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
+        )
+        const entry = Path.join(dir, "edited.ts")
+        const source = (version: string) =>
+          [
+            'import { Effect } from "effect"',
+            'import { Handler, LambdaRuntime } from "effect-lambda-runtime"',
+            `export const handler = Handler.effect(() => Effect.succeed({ version: "${version}" }))`,
+            "if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)",
+            ""
+          ].join("\n")
+        FileSystem.writeFileSync(entry, source("v1"))
+        const dev = yield* cli(["dev", entry, "--watch", "--port", "0"])
+        yield* dev.waitFor(/✓ edited is ready/)
+        const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(dev.stdout())?.[1]
+        const invoke = curl(["-s", `${url}/2015-03-31/functions/function/invocations`, "-d", "{}"])
+        assert.strictEqual((yield* invoke).stdout, '{"version":"v1"}')
+        FileSystem.writeFileSync(entry, source("v2").replace("}))", "})"))
+        yield* dev.waitFor(/does not start until the syntax error above is fixed/, "stderr")
+        assert.strictEqual(dev.stderr().split("✗ syntax error:").length - 1, 1, dev.stderr())
+        assert.strictEqual(JSON.parse((yield* invoke).stdout).errorType, "Runtime.UserCodeSyntaxError")
+        FileSystem.writeFileSync(entry, source("v3"))
+        yield* dev.waitFor(
+          /edited\.ts changed: restarting edited\n[\s\S]*edited\.ts changed: restarting edited\n[\s\S]*✓ edited is ready/
+        )
+        assert.strictEqual((yield* invoke).stdout, '{"version":"v3"}')
+        assert.strictEqual(dev.stderr().split("✗ syntax error:").length - 1, 1)
       }),
     180_000
   )
