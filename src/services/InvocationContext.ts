@@ -5,10 +5,10 @@
  */
 import * as Clock from "effect/Clock"
 import { Tag } from "effect/Context"
+import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 
 /**
  * Mobile client context (`Lambda-Runtime-Client-Context`).
@@ -66,10 +66,10 @@ export class InvocationContext extends Tag("effect-lambda-runtime/InvocationCont
  * @since 0.1.0
  * @category errors
  */
-export class MalformedInvocation extends Schema.TaggedError<MalformedInvocation>()("MalformedInvocation", {
-  header: Schema.String,
-  reason: Schema.String
-}) {
+export class MalformedInvocation extends Data.TaggedError("MalformedInvocation")<{
+  readonly header: string
+  readonly reason: string
+}> {
   override get message(): string {
     return `invalid ${this.header} header: ${this.reason}`
   }

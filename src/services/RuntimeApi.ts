@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import type * as ErrorReport from "../streaming/ErrorReport.js"
 
 /**
@@ -31,13 +31,13 @@ export interface Invocation {
  * @since 0.1.0
  * @category errors
  */
-export class RuntimeApiError extends Schema.TaggedError<RuntimeApiError>()("RuntimeApiError", {
-  reason: Schema.Literal("Transport", "StatusCode", "Protocol"),
-  endpoint: Schema.String,
-  status: Schema.optional(Schema.Number),
-  detail: Schema.optional(Schema.String),
-  cause: Schema.optional(Schema.Defect)
-}) {
+export class RuntimeApiError extends Data.TaggedError("RuntimeApiError")<{
+  readonly reason: "Transport" | "StatusCode" | "Protocol"
+  readonly endpoint: string
+  readonly status?: number | undefined
+  readonly detail?: string | undefined
+  readonly cause?: unknown
+}> {
   override get message(): string {
     return (
       `${this.reason} error on ${this.endpoint}` +

@@ -4,9 +4,9 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schema from "effect/Schema"
 
 /**
  * Lambda's log formats (`AWS_LAMBDA_LOG_FORMAT`).
@@ -71,10 +71,10 @@ export class RuntimeConfig extends Context.Tag("effect-lambda-runtime/RuntimeCon
  * @since 0.1.0
  * @category errors
  */
-export class RuntimeConfigError extends Schema.TaggedError<RuntimeConfigError>()("RuntimeConfigError", {
-  variable: Schema.String,
-  reason: Schema.String
-}) {
+export class RuntimeConfigError extends Data.TaggedError("RuntimeConfigError")<{
+  readonly variable: string
+  readonly reason: string
+}> {
   override get message(): string {
     return `${this.variable}: ${this.reason}`
   }

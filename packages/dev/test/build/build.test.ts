@@ -9,9 +9,18 @@ import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import * as Build from "../../src/build/Build.js"
+import * as Entry from "../../src/build/internal/entry.js"
 import { buildCommand, root, run, start, tempDir, zipModes } from "./support.js"
 
 const server = RuntimeApiServer.make()
+
+/** The arguments a running process was started with, from `/proc`. */
+const commandLine = (pid: number | undefined): ReadonlyArray<string> =>
+  FileSystem.readFileSync(`/proc/${pid}/cmdline`, "utf8")
+    .split("\0")
+    .filter((arg) => arg !== "")
+
+const semiSpaceFlag = `--max-semi-space-size=${Entry.semiSpaceMiB}`
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8")
 
@@ -95,6 +104,8 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
         yield* checkOrder(api)
         // The process serving them is the Node.js binary from the zip.
         assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/node"))
+        // Started with a bounded young generation (entry.ts: semiSpaceMiB).
+        assert.include(commandLine(fn.child.pid), semiSpaceFlag)
         // Exactly one runtime: one pending /next, never two.
         assert.strictEqual(yield* pendingNexts(api), 1, fn.output())
       }),
@@ -120,14 +131,29 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
       const unpacked = yield* tempDir("el-unpacked-")
       yield* run("unzip", ["-q", Path.join(out, "order/function.zip"), "-d", unpacked])
       const api = yield* server
-      yield* start(
+      // NODE_OPTIONS with its own semi-space size wins: the bootstrap does not pass its flag.
+      const fn = yield* start(
         "/usr/bin/env",
-        ["-i", "PATH=/nonexistent", `AWS_LAMBDA_RUNTIME_API=${api.address}`, "./bootstrap"],
-        {
-          cwd: unpacked
-        }
+        [
+          "-i",
+          "PATH=/nonexistent",
+          "NODE_OPTIONS=--max-semi-space-size=2",
+          `AWS_LAMBDA_RUNTIME_API=${api.address}`,
+          "./bootstrap"
+        ],
+        { cwd: unpacked }
       )
       yield* checkOrder(api)
+      const args = commandLine(fn.child.pid)
+      assert.strictEqual(
+        FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`),
+        FileSystem.realpathSync(process.execPath)
+      )
+      assert.deepStrictEqual(
+        args.filter((arg) => arg.startsWith("--max-semi-space-size")),
+        [],
+        args.join(" ")
+      )
     })
   )
 
@@ -158,11 +184,12 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
 
         // The entrypoint script itself, with the image's `node` on the PATH (and no emulator: a real Runtime API).
         const api = yield* server
-        yield* start(Path.join(dir, "bootstrap"), [], {
+        const fn = yield* start(Path.join(dir, "bootstrap"), [], {
           cwd: "/",
           env: { PATH: Path.dirname(process.execPath), AWS_LAMBDA_RUNTIME_API: api.address }
         })
         yield* checkOrder(api)
+        assert.include(commandLine(fn.child.pid), semiSpaceFlag)
       })
   )
 
