@@ -8,7 +8,7 @@
  * - prove that internal modules are not importable, that a CommonJS `require` works, and that the runtime's
  *   production dependency tree holds nothing only the dev tools need.
  *
- * Runs on whichever `node` runs it (`.ci/run` runs it on Node 20, 22 and 24): `node --test test/consumer/`.
+ * Runs on whichever `node` runs it (`.ci/run` runs it on Node 20, 22 and 24): `node --test test/consumer/consumer.test.mjs`.
  * Needs the npm registry. `EFFECT_LAMBDA_CONSUMER_KEEP=1` keeps the temporary project for a look.
  */
 import * as assert from "node:assert/strict"
