@@ -76,6 +76,7 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import { constTrue } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -345,15 +346,11 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
       })
     }
 
-    const handledApp = toHandled(app, respond)
-    const untraced = Effect.locally(handledApp, currentTracerDisabledWhen, constTrue)
-    const handled = (
-      options.tracing === true
-        ? handledApp
-        : options.tracing === false
-          ? untraced
-          : Effect.withFiberRuntime((fiber) => (fiber.currentTracer === builtInTracer ? untraced : handledApp))
-    ) as Effect.Effect<void, never, HttpServerRequest.HttpServerRequest | LambdaEvent.LambdaEvent | InvocationContext>
+    const handled = toHandled(app, respond) as Effect.Effect<
+      void,
+      never,
+      HttpServerRequest.HttpServerRequest | LambdaEvent.LambdaEvent | InvocationContext
+    >
 
     const finish = (
       event: LambdaEvent.Event,
@@ -467,7 +464,25 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
             })
             // Uninterruptible (as the handled app already is, but for its routes): an interruption (the deadline)
             // must not let the app's internal "response" defect escape as this invocation's cause.
-            return Effect.flatMap(Effect.uninterruptible(Effect.exit(served)), (exit) => finish(event, request, exit))
+            // Without a tracing backend the tracer middleware is switched off for the request: set and restored
+            // here, in the region that is uninterruptible anyway (an `Effect.locally` costs a bracket per request).
+            return Effect.withFiberRuntime((fiber) => {
+              const untraced =
+                options.tracing === false || (options.tracing !== true && fiber.currentTracer === builtInTracer)
+              const previous = fiber.getFiberRef(currentTracerDisabledWhen)
+              const exited =
+                !untraced || previous === constTrue
+                  ? Effect.uninterruptible(Effect.exit(served))
+                  : Effect.uninterruptible(
+                      Effect.zipRight(
+                        FiberRef.set(currentTracerDisabledWhen, constTrue),
+                        Effect.flatMap(Effect.exit(served), (exit) =>
+                          Effect.as(FiberRef.set(currentTracerDisabledWhen, previous), exit)
+                        )
+                      )
+                    )
+              return Effect.flatMap(exited, (exit) => finish(event, request, exit))
+            })
           }
         ),
       report
