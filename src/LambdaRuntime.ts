@@ -34,6 +34,7 @@ import * as Scope from "effect/Scope"
 import * as FileSystem from "node:fs"
 import * as Url from "node:url"
 import type * as Handler from "./handler/Handler.js"
+import { UnhandledPromiseRejection } from "./internal/ErrorTypes.js"
 import * as ShutdownExtension from "./internal/ShutdownExtension.js"
 import * as LambdaLogger from "./layers/LambdaLogger.js"
 import * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
@@ -202,7 +203,7 @@ const installCrashHandlers = (
   const onRejection = (reason: unknown) => {
     const base = ErrorReport.fromDefect(reason)
     crash(
-      ErrorReport.make("Runtime.UnhandledPromiseRejection", `${base.errorType}: ${base.errorMessage}`, base.stackTrace),
+      ErrorReport.make(UnhandledPromiseRejection, `${base.errorType}: ${base.errorMessage}`, base.stackTrace),
       "Unhandled Promise Rejection",
       reason,
       128

@@ -20,6 +20,7 @@ import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
+import * as ErrorTypes from "../internal/ErrorTypes.js"
 import type { InvocationContext } from "../services/InvocationContext.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
 
@@ -94,10 +95,10 @@ export class EventError extends Data.TaggedError("EventError")<{
   /** The `errorType` Lambda receives. */
   get errorType(): string {
     return this.reason === "Json"
-      ? "Runtime.MalformedEvent"
+      ? ErrorTypes.MalformedEvent
       : this.reason === "Schema"
-        ? "Runtime.EventDecodeError"
-        : "Runtime.SerializationError"
+        ? ErrorTypes.EventDecodeError
+        : ErrorTypes.SerializationError
   }
   override get message(): string {
     return this.detail

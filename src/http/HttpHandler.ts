@@ -84,6 +84,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as Handler from "../handler/Handler.js"
+import * as ErrorTypes from "../internal/ErrorTypes.js"
 import type { InvocationContext } from "../services/InvocationContext.js"
 import { MaxBufferedBytes, ResponseSizeTooLargeType } from "../services/ResponseSink.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -167,7 +168,7 @@ export class HttpHandlerError extends Schema.TaggedError<HttpHandlerError>()("Ht
  * @since 0.1.0
  * @category constants
  */
-export const UnsupportedEventType = "Runtime.UnsupportedEvent"
+export const UnsupportedEventType = ErrorTypes.UnsupportedEvent
 
 /**
  * What a handler made by {@link make} needs: what the app needs, minus what the adapter provides for every

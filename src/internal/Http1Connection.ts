@@ -1,7 +1,8 @@
 /**
  * A minimal HTTP/1.1 client connection on one keep-alive `net.Socket`, made for the local Runtime API:
- * one request at a time, the request head written by the caller, the response parsed incrementally
- * (`Content-Length`, chunked, or read-until-close bodies).
+ * one request at a time, the request head written by the caller, the response read incrementally
+ * (`Content-Length`, chunked, or read-until-close bodies). The bytes themselves (heads, chunk-size lines) are
+ * parsed by `RuntimeApiWire`; this module owns the socket: reading, bounds, keep-alive and close.
  *
  * Bounds: the response head (64 KiB), the trailer section (16 KiB) and the body ({@link MaxBodyBytes}) are
  * limited; past a limit the exchange fails with a {@link ProtocolError}. A POST may be guarded by an answer
@@ -15,11 +16,14 @@
  * @internal
  */
 import * as Net from "node:net"
+import { HeadEnd, ProtocolError, parseChunkSize, parseResponseHead } from "./RuntimeApiWire.js"
+
+export { ProtocolError }
 
 /** @internal */
 export interface Response {
   readonly status: number
-  /** Header names lower-case; repeated headers joined with ", ". */
+  /** The `Lambda-*` headers, names lower-case; repeated headers joined with ", " (see `RuntimeApiWire`). */
   readonly headers: Record<string, string>
   readonly body: Buffer
 }
@@ -27,7 +31,7 @@ export interface Response {
 /** @internal */
 export type Callback = (error: Error | undefined, response: Response | undefined) => void
 
-const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1")
+const CRLFCRLF = HeadEnd
 const EMPTY = Buffer.alloc(0)
 /** Largest response head (status line and headers). */
 export const MaxHeadBytes = 64 * 1024
@@ -48,11 +52,6 @@ enum State {
   ChunkDataEnd,
   Trailers,
   UntilClose
-}
-
-/** @internal */
-export class ProtocolError extends Error {
-  override readonly name = "ProtocolError"
 }
 
 /** @internal */
@@ -381,61 +380,33 @@ export class Http1Connection {
   }
 
   private parseHead(head: string): Error | undefined {
-    const firstLineEnd = head.indexOf("\r\n")
-    const statusLine = firstLineEnd === -1 ? head : head.slice(0, firstLineEnd)
-    if (!statusLine.startsWith("HTTP/1.")) return new ProtocolError(`bad status line ${JSON.stringify(statusLine)}`)
-    const status = Number(statusLine.slice(9, 12))
-    if (!Number.isInteger(status) || status < 100) {
-      return new ProtocolError(`bad status line ${JSON.stringify(statusLine)}`)
-    }
-    if (status < 200) {
+    const parsed = parseResponseHead(head)
+    if (parsed instanceof Error) return parsed
+    if (parsed === "interim") {
       // Interim response (100 Continue): ignore it and wait for the final head.
       this.state = State.Head
       return undefined
     }
-    this.status = status
-    const headers: Record<string, string> = {}
-    let start = firstLineEnd === -1 ? head.length : firstLineEnd + 2
-    while (start < head.length) {
-      let lineEnd = head.indexOf("\r\n", start)
-      if (lineEnd === -1) lineEnd = head.length
-      const colon = head.indexOf(":", start)
-      if (colon === -1 || colon > lineEnd) return new ProtocolError("malformed response header line")
-      const name = head.slice(start, colon).trim().toLowerCase()
-      const value = head.slice(colon + 1, lineEnd).trim()
-      const previous = headers[name]
-      headers[name] = previous === undefined ? value : `${previous}, ${value}`
-      start = lineEnd + 2
+    this.status = parsed.status
+    this.headers = parsed.headers
+    this.closeAfter = parsed.closeAfter
+    switch (parsed.framing._tag) {
+      case "Chunked":
+        this.state = State.ChunkSize
+        return undefined
+      case "UntilClose":
+        this.state = State.UntilClose
+        return undefined
+      case "Length": {
+        const n = parsed.framing.length
+        if (n > MaxBodyBytes) {
+          return new ProtocolError(`response body of ${n} bytes is over the ${MaxBodyBytes}-byte limit`)
+        }
+        this.state = State.Length
+        this.remaining = n
+        return undefined
+      }
     }
-    this.headers = headers
-    const connection = headers.connection?.toLowerCase()
-    // HTTP/1.0 closes after the response unless it asks for keep-alive; HTTP/1.1 when it says close.
-    this.closeAfter = statusLine.startsWith("HTTP/1.0")
-      ? connection === undefined || !connection.includes("keep-alive")
-      : connection?.includes("close") === true
-    if (status === 204 || status === 304) {
-      this.state = State.Length
-      this.remaining = 0
-      return undefined
-    }
-    const encoding = headers["transfer-encoding"]
-    if (encoding?.toLowerCase().endsWith("chunked")) {
-      this.state = State.ChunkSize
-      return undefined
-    }
-    const length = headers["content-length"]
-    if (length !== undefined) {
-      const n = Number(length)
-      if (!/^\d+$/.test(length) || !Number.isSafeInteger(n)) return new ProtocolError(`bad content-length ${length}`)
-      if (n > MaxBodyBytes)
-        return new ProtocolError(`response body of ${n} bytes is over the ${MaxBodyBytes}-byte limit`)
-      this.state = State.Length
-      this.remaining = n
-      return undefined
-    }
-    this.state = State.UntilClose
-    this.closeAfter = true
-    return undefined
   }
 
   private onLength(data: Buffer): void {
@@ -462,13 +433,8 @@ export class Http1Connection {
             this.carry = data
             return
           }
-          const line = data.toString("latin1", 0, lineEnd)
-          const semicolon = line.indexOf(";")
-          const hex = (semicolon === -1 ? line : line.slice(0, semicolon)).trim()
-          const size = Number.parseInt(hex, 16)
-          if (!/^[0-9a-fA-F]+$/.test(hex) || !Number.isSafeInteger(size)) {
-            return this.fail(new ProtocolError(`bad chunk size ${JSON.stringify(line)}`))
-          }
+          const size = parseChunkSize(data.toString("latin1", 0, lineEnd))
+          if (size instanceof ProtocolError) return this.fail(size)
           data = data.subarray(lineEnd + 2)
           if (size === 0) {
             this.state = State.Trailers

@@ -3,8 +3,8 @@
  *
  * Measured against `node:http` with a reused agent, a hand-rolled exchange on a raw socket costs about a
  * third of the client CPU per invocation: the Runtime API is a local, trusted peer speaking a tiny subset
- * of HTTP, so the request head is a template and the response parser handles only what it needs
- * (`Content-Length`, chunked, read-until-close).
+ * of HTTP. The bytes are `RuntimeApiWire`'s, the socket exchange `Http1Connection`'s; this module is the
+ * service: what each call sends, retries, the answer guard, and what each answer means.
  *
  * Status handling (Runtime API §3.6): `/next` answered with anything but 200 fails with `StatusCode`;
  * a dropped connection on `/next` is retried a few times with backoff, then fails with `Transport`.
@@ -16,8 +16,9 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { ConnectionClosed, NotSent, ProtocolError, type Response } from "../internal/Http1Connection.js"
+import { ConnectionClosed, NotSent, type Response } from "../internal/Http1Connection.js"
 import { Pool } from "../internal/Pool.js"
+import * as Wire from "../internal/RuntimeApiWire.js"
 import * as RuntimeApi from "../services/RuntimeApi.js"
 import * as RuntimeConfig from "../services/RuntimeConfig.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -38,24 +39,13 @@ export interface Options {
   readonly answerTimeoutMs?: number
 }
 
-const USER_AGENT = "effect-lambda-runtime/0.1.0"
 /** Bytes a streamed reply may have queued in user space before the stream is paused (about four 64 KiB chunks). */
 const streamWriteBudget = 256 * 1024
-const REQUEST_ID = "lambda-runtime-aws-request-id"
-const INVOCATION_ID = "lambda-runtime-invocation-id"
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control bytes is the point
-const headerValue = (value: string): string => value.replace(/[\x00-\x1f\x7f]/g, "")
-
-const invocationIdHeader = (invocation: RuntimeApi.Invocation): string => {
-  const id = invocation.headers[INVOCATION_ID]
-  return id === undefined || id === "" ? "" : `Lambda-Runtime-Invocation-Id: ${headerValue(id)}\r\n`
-}
 
 /** A failed exchange: an answer that breaks the protocol (or its limits) is `Protocol`, anything else `Transport`. */
 const transportError = (endpoint: string, cause: unknown): RuntimeApi.RuntimeApiError =>
   new RuntimeApi.RuntimeApiError({
-    reason: cause instanceof ProtocolError ? "Protocol" : "Transport",
+    reason: cause instanceof Wire.ProtocolError ? "Protocol" : "Transport",
     endpoint,
     detail: cause instanceof Error ? cause.message : String(cause),
     cause
@@ -82,11 +72,8 @@ export const make = (options: Options) =>
       Effect.sync(() => new Pool(options.host, options.port, options.answerTimeoutMs ?? 3_000)),
       (pool) => Effect.sync(() => pool.close())
     )
-    const hostHeader = options.host.includes(":")
-      ? `[${options.host}]:${options.port}`
-      : `${options.host}:${options.port}`
-    const commonHead = `Host: ${hostHeader}\r\nUser-Agent: ${USER_AGENT}\r\n`
-    const nextHead = `GET ${RuntimeApi.Paths.next} HTTP/1.1\r\n${commonHead}\r\n`
+    const common = Wire.commonFields(options.host, options.port)
+    const nextHead = Wire.getHead(RuntimeApi.Paths.next, common)
     const retries = options.nextRetries ?? 3
 
     const exchange = (endpoint: string, head: string, body: Uint8Array | undefined, guarded: boolean) =>
@@ -130,7 +117,7 @@ export const make = (options: Options) =>
 
     const toInvocation = (response: Response): Effect.Effect<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError> => {
       if (response.status !== 200) return Effect.fail(statusError("/runtime/invocation/next", response))
-      const requestId = response.headers[REQUEST_ID]
+      const requestId = response.headers[Wire.RequestIdHeader]
       if (requestId === undefined || requestId === "") {
         return Effect.fail(
           new RuntimeApi.RuntimeApiError({
@@ -156,15 +143,15 @@ export const make = (options: Options) =>
           response.status >= 200 && response.status < 300 ? Effect.void : Effect.fail(statusError(endpoint, response))
       )
 
-    const errorHead = (path: string, report: ErrorReport.ErrorReport, length: number, extra: string) =>
-      `POST ${path} HTTP/1.1\r\n${commonHead}Content-Type: application/json\r\nContent-Length: ${length}\r\n` +
-      `Lambda-Runtime-Function-Error-Type: ${ErrorReport.headerSafeType(report.errorType)}\r\n` +
-      `Lambda-Runtime-Function-XRay-Error-Cause: ${ErrorReport.xrayErrorCause(report)}\r\n${extra}\r\n`
-
-    const CRLF = "\r\n"
-    const streamHeadFields =
-      "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n" +
-      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n"
+    const postError = (endpoint: string, path: string, report: ErrorReport.ErrorReport, extra: string) => {
+      const body = Buffer.from(ErrorReport.toJson(report), "utf8")
+      const type = ErrorReport.headerSafeType(report.errorType)
+      return post(
+        endpoint,
+        Wire.errorHead(path, common, body.length, type, ErrorReport.xrayErrorCause(report), extra),
+        body
+      )
+    }
 
     const openStream = (
       invocation: RuntimeApi.Invocation,
@@ -173,9 +160,12 @@ export const make = (options: Options) =>
       Effect.sync(() => {
         const endpoint = "/runtime/invocation/response"
         const connection = pool.acquire()
-        let head: string | undefined =
-          `POST ${RuntimeApi.Paths.response(invocation.requestId)} HTTP/1.1\r\n${commonHead}` +
-          `Content-Type: ${headerValue(contentType)}\r\n${streamHeadFields}${invocationIdHeader(invocation)}\r\n`
+        let head: string | undefined = Wire.streamHead(
+          RuntimeApi.Paths.response(invocation.requestId),
+          common,
+          contentType,
+          Wire.invocationIdField(invocation.headers)
+        )
         let ended = false
         let outcome: { readonly error: Error | undefined; readonly response: Response | undefined } | undefined
         let notify: (() => void) | undefined
@@ -230,9 +220,9 @@ export const make = (options: Options) =>
             if (outcome !== undefined || !socket.writable) return false
             socket.cork()
             writeHead()
-            socket.write(chunk.length.toString(16) + CRLF, "latin1")
+            socket.write(Wire.chunkSizeLine(chunk.length), "latin1")
             socket.write(chunk)
-            socket.write(CRLF, "latin1")
+            socket.write(Wire.CRLF, "latin1")
             socket.uncork()
             // Backpressure against our own budget rather than the socket's 16 KiB high-water mark, which a single
             // 64 KiB chunk always exceeds: waiting for `drain` after every chunk halved throughput (bench: stream).
@@ -258,15 +248,9 @@ export const make = (options: Options) =>
           end: (trailers) =>
             Effect.suspend(() => {
               if (outcome === undefined && !socket.destroyed) {
-                let tail = "0\r\n"
-                if (trailers !== undefined) {
-                  tail +=
-                    `Lambda-Runtime-Function-Error-Type: ${headerValue(trailers["Lambda-Runtime-Function-Error-Type"])}\r\n` +
-                    `Lambda-Runtime-Function-Error-Body: ${headerValue(trailers["Lambda-Runtime-Function-Error-Body"])}\r\n`
-                }
                 socket.cork()
                 writeHead()
-                socket.write(tail + CRLF, "latin1")
+                socket.write(Wire.lastChunk(trailers), "latin1")
                 socket.uncork()
                 ended = true
                 // The API answers as soon as it has read the end; one that never does must not hang the loop.
@@ -288,22 +272,23 @@ export const make = (options: Options) =>
       reply: (invocation, body, contentType) =>
         post(
           "/runtime/invocation/response",
-          `POST ${RuntimeApi.Paths.response(invocation.requestId)} HTTP/1.1\r\n${commonHead}Content-Type: ${headerValue(contentType)}\r\n` +
-            `Content-Length: ${body.length}\r\n${invocationIdHeader(invocation)}\r\n`,
+          Wire.postHead(
+            RuntimeApi.Paths.response(invocation.requestId),
+            common,
+            contentType,
+            body.length,
+            Wire.invocationIdField(invocation.headers)
+          ),
           body
         ),
-      reportError: (invocation, report) => {
-        const body = Buffer.from(ErrorReport.toJson(report), "utf8")
-        return post(
+      reportError: (invocation, report) =>
+        postError(
           "/runtime/invocation/error",
-          errorHead(RuntimeApi.Paths.error(invocation.requestId), report, body.length, invocationIdHeader(invocation)),
-          body
-        )
-      },
-      reportInitError: (report) => {
-        const body = Buffer.from(ErrorReport.toJson(report), "utf8")
-        return post("/runtime/init/error", errorHead(RuntimeApi.Paths.initError, report, body.length, ""), body)
-      }
+          RuntimeApi.Paths.error(invocation.requestId),
+          report,
+          Wire.invocationIdField(invocation.headers)
+        ),
+      reportInitError: (report) => postError("/runtime/init/error", RuntimeApi.Paths.initError, report, "")
     })
   })
 

@@ -9,6 +9,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as ErrorTypes from "../internal/ErrorTypes.js"
 
 /**
  * Mobile client context (`Lambda-Runtime-Client-Context`).
@@ -81,7 +82,7 @@ export class MalformedInvocation extends Data.TaggedError("MalformedInvocation")
  * @since 0.1.0
  * @category constants
  */
-export const MalformedInvocationType = "Runtime.MalformedInvocation"
+export const MalformedInvocationType = ErrorTypes.MalformedInvocation
 
 /**
  * The header names of `/next`, lower-case.

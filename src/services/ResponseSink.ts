@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Cause from "effect/Cause"
 import type * as Handler from "../handler/Handler.js"
+import * as ErrorTypes from "../internal/ErrorTypes.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
 import * as ChunkedUpload from "../streaming/ChunkedUpload.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -39,7 +40,7 @@ export const MaxBufferedBytes = 6 * 1024 * 1024 + 100
  * @since 0.1.0
  * @category constants
  */
-export const ResponseSizeTooLargeType = "Function.ResponseSizeTooLarge"
+export const ResponseSizeTooLargeType = ErrorTypes.ResponseSizeTooLarge
 
 /**
  * @since 0.1.0

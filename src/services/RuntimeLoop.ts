@@ -27,6 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scheduler from "effect/Scheduler"
 import type * as Handler from "../handler/Handler.js"
+import * as ErrorTypes from "../internal/ErrorTypes.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
 import { StreamReply } from "../handler/Handler.js"
 import type * as ChunkedUpload from "../streaming/ChunkedUpload.js"
@@ -42,7 +43,7 @@ import * as RuntimeConfig from "./RuntimeConfig.js"
  * @since 0.1.0
  * @category constants
  */
-export const DeadlineExceededType = "Runtime.DeadlineExceeded"
+export const DeadlineExceededType = ErrorTypes.DeadlineExceeded
 
 /**
  * @since 0.1.0

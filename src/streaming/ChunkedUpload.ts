@@ -26,6 +26,7 @@ import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as ErrorTypes from "../internal/ErrorTypes.js"
 import type * as RuntimeApi from "../services/RuntimeApi.js"
 import * as ErrorReport from "./ErrorReport.js"
 
@@ -88,7 +89,7 @@ export const errorTrailers = (report: ErrorReport.ErrorReport): RuntimeApi.Error
  * @since 0.1.0
  * @category constants
  */
-export const ResponseSizeTooLargeType = "Function.ResponseSizeTooLarge"
+export const ResponseSizeTooLargeType = ErrorTypes.ResponseSizeTooLarge
 
 const sizeReport = (maxBytes: number) =>
   ErrorReport.make(

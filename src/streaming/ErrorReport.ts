@@ -14,6 +14,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
+import { FunctionError, Interrupted } from "../internal/ErrorTypes.js"
 
 /**
  * The standard Lambda error object.
@@ -41,7 +42,7 @@ export type Mapper<E> = (error: E) => ErrorReport | undefined
  * @since 0.1.0
  * @category constants
  */
-export const InterruptedType = "Runtime.Interrupted"
+export const InterruptedType = Interrupted
 
 /**
  * Build a report from parts.
@@ -87,7 +88,7 @@ const messageOf = (value: unknown): string => {
  * @category constructors
  */
 export const fromFailure = (error: unknown): ErrorReport => {
-  const errorType = hasString(error, "_tag") ? error._tag : hasString(error, "name") ? error.name : "Function.Error"
+  const errorType = hasString(error, "_tag") ? error._tag : hasString(error, "name") ? error.name : FunctionError
   const stack = hasString(error, "stack") ? stackLines(error.stack) : []
   return make(errorType, messageOf(error), stack)
 }

@@ -102,6 +102,29 @@ describe("NodeRuntimeApi (raw wire)", () => {
     })
   )
 
+  it.scopedLive("GET /next: the invocation's headers are the Lambda-Runtime-* ones, whatever else the API sends", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => {
+        socket.write(
+          "HTTP/1.1 200 OK\r\nDate: Thu, 03 Dec 2026 14:00:00 GMT\r\nX-Amzn-Other: 1\r\n" +
+            `${nextHeaders("kept")}LAMBDA-RUNTIME-TRACE-ID: Root=1-Ab\r\nContent-Type: application/json\r\n` +
+            "Connection: keep-alive\r\nContent-Length: 2\r\n\r\n{}"
+        )
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      assert.strictEqual(invocation.requestId, "kept")
+      assert.sameMembers(Object.keys(invocation.headers), [
+        "lambda-runtime-aws-request-id",
+        "lambda-runtime-deadline-ms",
+        "lambda-runtime-invoked-function-arn",
+        "lambda-runtime-trace-id"
+      ])
+      assert.strictEqual(invocation.headers["lambda-runtime-trace-id"], "Root=1-Ab")
+      assert.strictEqual(Buffer.from(invocation.body).toString(), "{}")
+    })
+  )
+
   it.scopedLive("parses a response delivered one byte at a time, with a chunked body and trailers", () =>
     Effect.gen(function* () {
       const body = JSON.stringify({ text: "ünïcødé ".repeat(200) })

@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { isMainThread } from "node:worker_threads"
 import * as Handler from "../../handler/Handler.js"
 import * as LambdaLogger from "../../layers/LambdaLogger.js"
+import * as ErrorTypes from "../ErrorTypes.js"
 import type {
   BufferedFunction,
   LambdaContext,
@@ -43,7 +44,7 @@ interface AwsLambdaGlobal {
   ) => StreamingFunction
 }
 
-const SerializationErrorType = "Runtime.SerializationError"
+const SerializationErrorType = ErrorTypes.SerializationError
 
 /** The `Error` the managed runtime turns into this report: it reads `name`, `message` and `stack`. */
 const toError = (report: ErrorReport.ErrorReport): Error => {
@@ -165,7 +166,7 @@ const buffered =
     const reply = exit.value
     if (reply instanceof Handler.StreamReply) {
       throw toError(
-        ErrorReport.make("Runtime.InvalidReply", "A buffered handler replied with a stream; use Handler.stream.")
+        ErrorReport.make(ErrorTypes.InvalidReply, "A buffered handler replied with a stream; use Handler.stream.")
       )
     }
     return toValue(reply)
@@ -236,7 +237,7 @@ export const toHandler = async <E, R, LE>(
   if (handler._tag === "Streamed" && typeof awslambda?.streamifyResponse !== "function") {
     throw toError(
       ErrorReport.make(
-        "Runtime.StreamingUnavailable",
+        ErrorTypes.StreamingUnavailable,
         "This handler streams its reply, but awslambda.streamifyResponse is not defined: run it on the managed Node.js runtime (with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA unset)."
       )
     )

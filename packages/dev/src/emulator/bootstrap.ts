@@ -17,6 +17,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Url from "node:url"
+import * as ErrorTypes from "./internal/ErrorTypes.js"
 import * as ErrorReport from "effect-lambda-runtime/ErrorReport"
 import * as Handler from "effect-lambda-runtime/Handler"
 import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"
@@ -39,10 +40,10 @@ const classify = (error: unknown, entry: string): ErrorReport.ErrorReport => {
   const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined
   const report = ErrorReport.fromDefect(error)
   if (error instanceof SyntaxError)
-    return ErrorReport.make("Runtime.UserCodeSyntaxError", report.errorMessage, report.stackTrace)
+    return ErrorReport.make(ErrorTypes.UserCodeSyntaxError, report.errorMessage, report.stackTrace)
   if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
     return ErrorReport.make(
-      "Runtime.ImportModuleError",
+      ErrorTypes.ImportModuleError,
       `Error: Cannot load ${entry}: ${report.errorMessage}`,
       report.stackTrace
     )
@@ -80,7 +81,7 @@ const main = async (): Promise<void> => {
   const entry = process.env[EntryEnv]
   if (entry === undefined || entry === "") {
     return fail(
-      ErrorReport.make("Runtime.HandlerNotFound", `${EntryEnv} is not set: it names the function's entry file`)
+      ErrorReport.make(ErrorTypes.HandlerNotFound, `${EntryEnv} is not set: it names the function's entry file`)
     )
   }
   let module: Record<string, unknown>
@@ -94,7 +95,7 @@ const main = async (): Promise<void> => {
   if (handler === undefined) {
     return fail(
       ErrorReport.make(
-        "Runtime.HandlerNotFound",
+        ErrorTypes.HandlerNotFound,
         `${entry} is not a Lambda function: it neither starts the runtime ` +
           "(`if (LambdaRuntime.isMain(import.meta)) LambdaRuntime.runMain(handler)`) nor exports a `handler` " +
           "(or a default export) made with Handler.effect or Handler.stream"

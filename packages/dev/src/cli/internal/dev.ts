@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import * as Emulator from "../../emulator/Emulator.js"
+import * as ErrorTypes from "../../emulator/internal/ErrorTypes.js"
 import * as LocalFunction from "../../emulator/LocalFunction.js"
 import { banner } from "./banner.js"
 import { CliExit, Code } from "./exit.js"
@@ -32,7 +33,7 @@ export interface DevOptions extends CliOptions.Common {
 }
 
 const describeInitError = (entry: string, error: LocalFunction.FunctionError): string =>
-  error.errorType === "Runtime.HandlerNotFound"
+  error.errorType === ErrorTypes.HandlerNotFound
     ? `${entry} is not a Lambda function: ${error.errorMessage.replace(/^.*? is not a Lambda function: /, "")}`
     : `${entry} failed to start: ${error.errorType}: ${error.errorMessage}`
 

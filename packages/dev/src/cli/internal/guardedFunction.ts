@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Path from "node:path"
+import * as ErrorTypes from "../../emulator/internal/ErrorTypes.js"
 import * as LocalFunction from "../../emulator/LocalFunction.js"
 import * as Syntax from "./syntax.js"
 
@@ -22,7 +23,7 @@ export interface GuardedFunction {
 }
 
 /** The error type Lambda's Node.js runtime reports for an entry that does not parse. */
-export const SyntaxErrorType = "Runtime.UserCodeSyntaxError"
+export const SyntaxErrorType = ErrorTypes.UserCodeSyntaxError
 
 /** Why the function cannot start: a syntax error, or (rarely) the function's options, e.g. an entry deleted since. */
 interface Problem extends Syntax.SyntaxProblem {
@@ -35,7 +36,7 @@ const functionError = (problem: Problem): LocalFunction.FunctionError => ({
   payload: new TextEncoder().encode(JSON.stringify({ errorType: problem.errorType, errorMessage: problem.message }))
 })
 
-const notRunning: Problem = { errorType: "Runtime.Unknown", text: "", message: "the function is not running" }
+const notRunning: Problem = { errorType: ErrorTypes.Unknown, text: "", message: "the function is not running" }
 
 const asProblem = (syntax: Option.Option<Syntax.SyntaxProblem>): Option.Option<Problem> =>
   Option.map(syntax, (found) => ({ ...found, errorType: SyntaxErrorType }))
@@ -93,7 +94,7 @@ export const make = (
             const started = yield* Effect.either(startReal)
             if (started._tag === "Left") {
               const message = started.left.message
-              problem = Option.some({ errorType: "Runtime.Unknown", text: message, message })
+              problem = Option.some({ errorType: ErrorTypes.Unknown, text: message, message })
             }
           } else if (restartRunning || wasBroken) {
             yield* real.restart

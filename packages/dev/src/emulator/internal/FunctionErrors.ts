@@ -5,6 +5,7 @@
  * @internal
  */
 import type * as LocalFunction from "../LocalFunction.js"
+import * as ErrorTypes from "./ErrorTypes.js"
 import type * as FunctionProcess from "./FunctionProcess.js"
 
 const encoder = new TextEncoder()
@@ -33,11 +34,11 @@ export const fromPosted = (body: Uint8Array, fallbackType: string | undefined): 
   }
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const fields = value as Record<string, unknown>
-    const errorType = typeof fields.errorType === "string" ? fields.errorType : (fallbackType ?? "Runtime.Unknown")
+    const errorType = typeof fields.errorType === "string" ? fields.errorType : (fallbackType ?? ErrorTypes.Unknown)
     const errorMessage = typeof fields.errorMessage === "string" ? fields.errorMessage : ""
     return { errorType, errorMessage, payload: body }
   }
-  return made(fallbackType ?? "Runtime.Unknown", decoder.decode(body))
+  return made(fallbackType ?? ErrorTypes.Unknown, decoder.decode(body))
 }
 
 /** The error a streamed reply's trailers carry, if any. @internal */
@@ -45,7 +46,7 @@ export const fromTrailers = (trailers: Readonly<Record<string, string>>): LocalF
   const errorType = trailers[TrailerNames.errorType]
   const errorBody = trailers[TrailerNames.errorBody]
   if (errorType === undefined && errorBody === undefined) return undefined
-  if (errorBody === undefined) return made(errorType ?? "Runtime.Unknown", "")
+  if (errorBody === undefined) return made(errorType ?? ErrorTypes.Unknown, "")
   const decoded = Buffer.from(errorBody, "base64")
   const posted = fromPosted(new Uint8Array(decoded), errorType)
   return errorType === undefined ? posted : { ...posted, errorType }
@@ -62,20 +63,20 @@ export const describeExit = (info: FunctionProcess.ExitInfo): string =>
 /** @internal */
 export const exitError = (requestId: string, info: FunctionProcess.ExitInfo): LocalFunction.FunctionError =>
   info.code === 0 && info.signal === null
-    ? made("Runtime.ExitError", `RequestId: ${requestId} Error: Runtime exited without providing a reason`)
-    : made("Runtime.ExitError", `RequestId: ${requestId} Error: Runtime exited with error: ${describeExit(info)}`)
+    ? made(ErrorTypes.ExitError, `RequestId: ${requestId} Error: Runtime exited without providing a reason`)
+    : made(ErrorTypes.ExitError, `RequestId: ${requestId} Error: Runtime exited with error: ${describeExit(info)}`)
 
 /** @internal */
 export const timedOut = (requestId: string, ms: number): LocalFunction.FunctionError =>
-  made("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${(ms / 1000).toFixed(2)} seconds`)
+  made(ErrorTypes.Timedout, `RequestId: ${requestId} Error: Task timed out after ${(ms / 1000).toFixed(2)} seconds`)
 
 /** @internal */
 export const initTimedOut = (requestId: string, ms: number): LocalFunction.FunctionError =>
   made(
-    "Sandbox.Timedout",
+    ErrorTypes.Timedout,
     `RequestId: ${requestId} Error: Init did not complete within ${(ms / 1000).toFixed(2)} seconds`
   )
 
 /** @internal */
 export const tooLarge = (limit: number): LocalFunction.FunctionError =>
-  made("Function.ResponseSizeTooLarge", `Response payload size exceeded maximum allowed payload size (${limit} bytes).`)
+  made(ErrorTypes.ResponseSizeTooLarge, `Response payload size exceeded maximum allowed payload size (${limit} bytes).`)

@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as LocalFunction from "../LocalFunction.js"
 import * as RuntimeApiServer from "../RuntimeApiServer.js"
+import * as ErrorTypes from "./ErrorTypes.js"
 import * as FunctionErrors from "./FunctionErrors.js"
 import type * as FunctionGenerations from "./FunctionGenerations.js"
 import type * as FunctionProcess from "./FunctionProcess.js"
@@ -187,7 +188,7 @@ export const attempt = (
       case "InitError": {
         yield* generations.retireFailed(gen)
         const initError = yield* generations.initErrorOf(gen)
-        yield* fail(initError ?? FunctionErrors.made("Runtime.Unknown", "init failed"))
+        yield* fail(initError ?? FunctionErrors.made(ErrorTypes.Unknown, "init failed"))
         return "done"
       }
       case "Exited": {
@@ -263,7 +264,7 @@ export const attempt = (
               : RuntimeApiServer.Limits.bufferedResponseBytes
           )
         } else if (outcome.status !== 202) {
-          error = FunctionErrors.made("Runtime.InvalidResponse", `the runtime's reply was answered ${outcome.status}`)
+          error = FunctionErrors.made(ErrorTypes.InvalidResponse, `the runtime's reply was answered ${outcome.status}`)
         } else if (outcome._tag === "Response") {
           error = FunctionErrors.fromTrailers(outcome.trailers)
         }

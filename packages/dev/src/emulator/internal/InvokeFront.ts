@@ -11,6 +11,7 @@ import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import type * as Http from "node:http"
 import * as Emulator from "../Emulator.js"
+import * as ErrorTypes from "./ErrorTypes.js"
 import type * as LocalFunction from "../LocalFunction.js"
 import * as EventStreamFront from "./EventStreamFront.js"
 import type { FrontContext } from "./FrontContext.js"
@@ -32,7 +33,7 @@ export const apiError = (res: Http.ServerResponse, status: number, type: string,
 
 /** @internal */
 export const sizeError = (requestId: string): LocalFunction.FunctionError => {
-  const errorType = "Function.ResponseSizeTooLarge"
+  const errorType = ErrorTypes.ResponseSizeTooLarge
   const errorMessage = `RequestId: ${requestId} Error: Response payload size exceeded maximum allowed payload size (${Emulator.Limits.bufferedResponseBytes} bytes).`
   return { errorType, errorMessage, payload: encoder.encode(JSON.stringify({ errorType, errorMessage })) }
 }

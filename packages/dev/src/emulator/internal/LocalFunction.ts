@@ -14,6 +14,7 @@ import * as Crypto from "node:crypto"
 import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import * as LocalFunction from "../LocalFunction.js"
+import * as ErrorTypes from "./ErrorTypes.js"
 import { describeExit, made } from "./FunctionErrors.js"
 import * as FunctionGenerations from "./FunctionGenerations.js"
 import * as InvocationAttempt from "./InvocationAttempt.js"
@@ -136,7 +137,7 @@ export const make = (
                     _tag: "Error",
                     requestId,
                     error: made(
-                      "Runtime.Unknown",
+                      ErrorTypes.Unknown,
                       `the emulator could not run the invocation: ${String(Cause.squash(cause))}`
                     ),
                     durationMs: 0,
