@@ -1,7 +1,7 @@
 /**
  * Fault suite, a Runtime API that reads a large buffered reply slowly but steadily (as a loaded machine's API
- * does). Contract: the answer guard bounds the wait for an answer, not the upload: a reply that keeps moving is
- * delivered exactly once, and the loop goes on. One that stops moving is still dropped by the guard.
+ * does). Contract: the answer guard allows for the upload (at 1 MiB/s, on top of the answer timeout), so such a
+ * reply is delivered exactly once and the loop goes on; one the API stops reading is still dropped by the guard.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
