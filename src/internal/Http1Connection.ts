@@ -29,8 +29,11 @@ export type Callback = (error: Error | undefined, response: Response | undefined
 
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1")
 const EMPTY = Buffer.alloc(0)
-/** The slowest read of a request body the answer guard allows for, on top of `answerTimeoutMs` (1 MiB/s). */
-const MinReadBytesPerMs = 1024
+/**
+ * The answer guard allows for reading a request body at 1 MiB/s on top of `answerTimeoutMs`, counted in 64 KiB
+ * steps (64 ms each), so that small bodies keep the one re-armed timer.
+ */
+const uploadAllowanceMs = (bytes: number): number => Math.floor(bytes / (64 * 1024)) * 64
 /** Largest response head (status line and headers). */
 export const MaxHeadBytes = 64 * 1024
 /** Largest trailer section of a chunked response. */
@@ -172,7 +175,7 @@ export class Http1Connection {
   exchange(head: string, body: Uint8Array | undefined, callback: Callback, guarded = false): void {
     const socket = this.begin(callback)
     // The guard also covers the upload: a large body gets time for the API to read it at a modest rate.
-    if (guarded) this.guard(body === undefined ? 0 : Math.ceil(body.length / MinReadBytesPerMs))
+    if (guarded) this.guard(body === undefined ? 0 : uploadAllowanceMs(body.length))
     if (body === undefined || body.length === 0) {
       socket.write(head, "latin1")
     } else if (body.length <= 16 * 1024) {
