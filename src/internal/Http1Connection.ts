@@ -33,6 +33,11 @@ export type Callback = (error: Error | undefined, response: Response | undefined
 
 const CRLFCRLF = HeadEnd
 const EMPTY = Buffer.alloc(0)
+/**
+ * The answer guard allows for reading a request body at 1 MiB/s on top of `answerTimeoutMs`, counted in 64 KiB
+ * steps (64 ms each), so that small bodies keep the one re-armed timer.
+ */
+const uploadAllowanceMs = (bytes: number): number => Math.floor(bytes / (64 * 1024)) * 64
 /** Largest response head (status line and headers). */
 export const MaxHeadBytes = 64 * 1024
 /** Largest trailer section of a chunked response. */
@@ -110,6 +115,7 @@ export class Http1Connection {
   /** One answer-guard timer per connection, re-armed with `refresh()` (no allocation per exchange). */
   private timer: ReturnType<typeof setTimeout> | undefined
   private guardArmed = false
+  private timerMs = 0
 
   constructor(
     readonly host: string,
@@ -167,7 +173,8 @@ export class Http1Connection {
    */
   exchange(head: string, body: Uint8Array | undefined, callback: Callback, guarded = false): void {
     const socket = this.begin(callback)
-    if (guarded) this.guard()
+    // The guard also covers the upload: a large body gets time for the API to read it at a modest rate.
+    if (guarded) this.guard(body === undefined ? 0 : uploadAllowanceMs(body.length))
     if (body === undefined || body.length === 0) {
       socket.write(head, "latin1")
     } else if (body.length <= 16 * 1024) {
@@ -200,12 +207,15 @@ export class Http1Connection {
    * the exchange fails with {@link NoAnswer} and the socket is dropped. An answer read until the close whose
    * status is already known as 2xx is taken as it is when the guard runs out.
    */
-  guard(): void {
+  guard(extraMs = 0): void {
     if (this.state === State.Idle || this.answerTimeoutMs <= 0) return
     this.guardArmed = true
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.onGuard(), this.answerTimeoutMs)
+    const ms = this.answerTimeoutMs + extraMs
+    if (this.timer === undefined || this.timerMs !== ms) {
+      if (this.timer !== undefined) clearTimeout(this.timer)
+      this.timer = setTimeout(() => this.onGuard(), ms)
       this.timer.unref()
+      this.timerMs = ms
     } else {
       this.timer.refresh()
     }
@@ -215,7 +225,7 @@ export class Http1Connection {
     if (!this.guardArmed || this.state === State.Idle) return
     this.guardArmed = false
     if (this.state === State.UntilClose && this.status >= 200 && this.status < 300) return this.finish()
-    this.fail(new NoAnswer(`the Runtime API did not answer within ${this.answerTimeoutMs} ms`))
+    this.fail(new NoAnswer(`the Runtime API did not answer within ${this.timerMs} ms`))
   }
 
   private start(callback: Callback): void {

@@ -5,7 +5,7 @@
  * as protocol errors).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
+import { Effect, Exit } from "effect"
 import type * as Net from "node:net"
 import * as Handler from "../../src/handler/Handler.js"
 import {
@@ -15,97 +15,63 @@ import {
   isFailureWith,
   nextHeaders,
   replyCounts,
-  startLoop,
-  within
+  startLoop
 } from "./support/FaultApi.js"
-
-/** Wait until the loop asks `/next` for the `n`-th time: everything before was answered and settled. */
-const served = (api: { awaitNexts: (n: number) => Effect.Effect<void> }, n: number, ms = 4_000) =>
-  within(ms, `waiting for /next #${n}`, api.awaitNexts(n))
-
-/** Wait for the loop to stop, and return its exit. */
-const stopped = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, ms = 4_000) =>
-  within(ms, "waiting for the loop to stop", Fiber.await(fiber))
+import { oneReplyEach, pump, served, stopped } from "./support/Scenario.js"
 
 const failing = Handler.effect(() => Effect.fail({ _tag: "Boom", message: "boom" }))
 
 describe("faults: POSTs", () => {
   it.scopedLive("a /response that is never answered: the answer guard drops it, one reply, the loop goes on", () =>
-    Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        post: (socket, _request, reply) => {
-          if (reply?.requestId !== "id-0") socket.write(accepted)
-        }
-      })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+    oneReplyEach({
+      post: (socket, _request, reply) => {
+        if (reply?.requestId !== "id-0") socket.write(accepted)
+      }
     })
   )
 
   it.scopedLive("an /error that is never answered: the answer guard drops it, one report, the loop goes on", () =>
     Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        post: (socket, _request, reply) => {
-          if (reply?.requestId !== "id-0") socket.write(accepted)
-        }
-      })
-      yield* startLoop(api, failing)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+      const api = yield* oneReplyEach(
+        {
+          post: (socket, _request, reply) => {
+            if (reply?.requestId !== "id-0") socket.write(accepted)
+          }
+        },
+        failing
+      )
       assert.isTrue(api.replies.every((reply) => reply.kind === "error"))
     })
   )
 
   it.scopedLive("a 202 without Content-Length on a socket kept open: taken as accepted, the loop goes on", () =>
-    Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        post: (socket) => socket.write("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n\r\n")
-      })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+    oneReplyEach({
+      post: (socket) => socket.write("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n\r\n")
     })
   )
 
   it.scopedLive("a reset right after the whole body was read: the reply is not sent twice", () =>
-    Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        post: (socket, _request, reply) => {
-          if (reply?.requestId === "id-0") socket.resetAndDestroy()
-          else socket.write(accepted)
-        }
-      })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+    oneReplyEach({
+      post: (socket, _request, reply) => {
+        if (reply?.requestId === "id-0") socket.resetAndDestroy()
+        else socket.write(accepted)
+      }
     })
   )
 
   it.scopedLive("a close right after the whole body was read: the reply is not sent twice", () =>
-    Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        post: (socket, _request, reply) => {
-          if (reply?.requestId === "id-0") socket.destroy()
-          else socket.write(accepted)
-        }
-      })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+    oneReplyEach({
+      post: (socket, _request, reply) => {
+        if (reply?.requestId === "id-0") socket.destroy()
+        else socket.write(accepted)
+      }
     })
   )
 
   it.scopedLive("an HTTP/1.0 /next answer without keep-alive: the reply goes out on a fresh connection, once", () =>
     Effect.gen(function* () {
       const dying = new WeakSet<Net.Socket>()
-      const api = yield* faultApi({
-        invocations: 2,
+      const api = yield* oneReplyEach({
         next: (socket, n) => {
           if (n >= 2) return
           const body = `{"n":${n}}`
@@ -118,9 +84,6 @@ describe("faults: POSTs", () => {
           else socket.write(accepted)
         }
       })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
       for (const reply of api.replies) {
         const next = api.requests.find((r) => r.method === "GET" && r.index < reply.request.index)!
         assert.notStrictEqual(reply.request.connection, next.connection, "the reply reused the HTTP/1.0 socket")
@@ -129,24 +92,17 @@ describe("faults: POSTs", () => {
   )
 
   it.scopedLive("a FIN right after the /next answer: the reply goes out on a fresh connection, once", () =>
-    Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        next: (socket, n) => {
-          if (n >= 2) return
-          socket.end(invocationResponse(`id-${n}`))
-        }
-      })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+    oneReplyEach({
+      next: (socket, n) => {
+        if (n >= 2) return
+        socket.end(invocationResponse(`id-${n}`))
+      }
     })
   )
 
   it.scopedLive("413 on /response: logged, no second reply (no /error), the loop goes on", () =>
     Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
+      const api = yield* oneReplyEach({
         post: (socket, _request, reply) => {
           if (reply?.requestId === "id-0") {
             const body =
@@ -157,9 +113,6 @@ describe("faults: POSTs", () => {
           } else socket.write(accepted)
         }
       })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
       assert.deepStrictEqual(
         api.replies.map((reply) => reply.kind),
         ["response", "response"]
@@ -181,17 +134,11 @@ describe("faults: POSTs", () => {
   )
 
   it.scopedLive("an interim 100 Continue before the answers: one reply each, nothing out of step", () =>
-    Effect.gen(function* () {
-      const api = yield* faultApi({
-        invocations: 2,
-        next: (socket, n) => {
-          if (n < 2) socket.write(`HTTP/1.1 100 Continue\r\n\r\n${invocationResponse(`id-${n}`)}`)
-        },
-        post: (socket) => socket.write(`HTTP/1.1 100 Continue\r\n\r\n${accepted}`)
-      })
-      yield* startLoop(api)
-      yield* served(api, 3)
-      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, "id-1": 1 })
+    oneReplyEach({
+      next: (socket, n) => {
+        if (n < 2) socket.write(`HTTP/1.1 100 Continue\r\n\r\n${invocationResponse(`id-${n}`)}`)
+      },
+      post: (socket) => socket.write(`HTTP/1.1 100 Continue\r\n\r\n${accepted}`)
     })
   )
 })
@@ -291,14 +238,7 @@ describe("faults: /next answers", () => {
     "a 1 MB header arriving in pieces",
     (socket) => {
       socket.write(`HTTP/1.1 200 OK\r\n${nextHeaders("big")}X-Big: `)
-      const piece = Buffer.alloc(16 * 1024, "a")
-      let sent = 0
-      const step = () => {
-        if (socket.destroyed || sent >= 1024 * 1024) return
-        sent += piece.length
-        socket.write(piece, () => setImmediate(step))
-      }
-      step()
+      pump(socket, Buffer.alloc(16 * 1024, "a"), 1024 * 1024)
     },
     /response head over the 65536-byte limit/
   )
@@ -325,15 +265,8 @@ describe("faults: /next answers", () => {
     "a body read until the close that never ends (9 MiB and more)",
     (socket) => {
       socket.write(`HTTP/1.1 200 OK\r\n${nextHeaders("u")}Connection: close\r\n\r\n`)
-      const piece = Buffer.alloc(64 * 1024, "x")
-      let sent = 0
-      const step = () => {
-        // The server would go on for ever; the client must stop it at its limit.
-        if (socket.destroyed || sent > 64 * 1024 * 1024) return
-        sent += piece.length
-        socket.write(piece, () => setImmediate(step))
-      }
-      step()
+      // The server would go on for ever; the client must stop it at its limit.
+      pump(socket, Buffer.alloc(64 * 1024, "x"), 64 * 1024 * 1024)
     },
     /response body over the 8388608-byte limit/
   )
@@ -343,13 +276,7 @@ describe("faults: /next answers", () => {
     (socket) => {
       socket.write(`HTTP/1.1 200 OK\r\n${nextHeaders("u")}Transfer-Encoding: chunked\r\n\r\n`)
       const piece = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(0x10000, "y"), Buffer.from("\r\n")])
-      let sent = 0
-      const step = () => {
-        if (socket.destroyed || sent > 64 * 1024 * 1024) return
-        sent += piece.length
-        socket.write(piece, () => setImmediate(step))
-      }
-      step()
+      pump(socket, piece, 64 * 1024 * 1024)
     },
     /response body over the 8388608-byte limit/
   )

@@ -11,16 +11,19 @@ import { accepted, faultApi, replyCounts, startLoop, within } from "./support/Fa
 const MiB = 1024 * 1024
 const chunk = new Uint8Array(64 * 1024)
 
-/** A fast producer of 64 MiB in 64 KiB chunks that counts what was pulled and whether its finalizer ran. */
-const producer = () => {
+/**
+ * A producer of 64 MiB in 64 KiB chunks that counts what was pulled and whether its finalizer ran. A fast one is
+ * usually parked waiting for the connection to drain when a fault arrives; a slow one (a pause per chunk) is
+ * pulled while the connection is idle, so only the writer's own check of the connection can stop it.
+ */
+const producer = (speed: "fast" | "slow" = "fast") => {
   const state = { pulled: 0, finalized: false }
+  const pull = Effect.sync(() => {
+    state.pulled += chunk.length
+    return chunk
+  })
   const handler = Handler.stream(() =>
-    Stream.repeatEffect(
-      Effect.sync(() => {
-        state.pulled += chunk.length
-        return chunk
-      })
-    ).pipe(
+    Stream.repeatEffect(speed === "fast" ? pull : Effect.delay(pull, "2 millis")).pipe(
       Stream.take(1024),
       Stream.ensuring(
         Effect.sync(() => {
@@ -70,6 +73,41 @@ describe("faults: streamed replies", () => {
           1,
           "no retry of the broken streamed reply"
         )
+      })
+    )
+  }
+
+  // A slow producer: the fault reaches the runtime between two chunks, while nothing waits on the connection.
+  for (const fault of ["reset", "close", "pause then reset"] as const) {
+    it.scopedLive(`a ${fault} 1 MiB into a slowly produced 64 MiB reply stops the producer within a chunk`, () =>
+      Effect.gen(function* () {
+        const { handler, state } = producer("slow")
+        let pulledAtFault = -1
+        const api = yield* faultApi({
+          invocations: 1,
+          onBytes: (socket, bytes) => {
+            if (bytes < MiB || socket.destroyed || pulledAtFault >= 0) return
+            pulledAtFault = state.pulled
+            if (fault === "reset") socket.resetAndDestroy()
+            else if (fault === "close") socket.destroy()
+            else {
+              socket.pause()
+              setTimeout(() => {
+                pulledAtFault = state.pulled
+                socket.resetAndDestroy()
+              }, 100)
+            }
+          }
+        })
+        yield* startLoop(api, handler)
+        yield* within(5_000, "the loop to ask /next after the broken stream", api.awaitNexts(2))
+        assert.isTrue(state.finalized, "the stream's finalizer ran before the next invocation")
+        assert.isAbove(pulledAtFault, 0)
+        // The chunk being produced when the fault arrived, and at most one more the connection took before the
+        // reset reached the runtime: never the rest of the 64 MiB.
+        assert.isAtMost(state.pulled - pulledAtFault, 2 * chunk.length, `pulled ${state.pulled} bytes after the fault`)
+        assert.deepStrictEqual(replyCounts(api)["id-0"] ?? 0, 0)
+        assert.isAtMost(api.requests.filter((r) => r.method === "POST").length, 1)
       })
     )
   }

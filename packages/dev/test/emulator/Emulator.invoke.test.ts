@@ -5,38 +5,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as Http from "node:http"
+import type * as Http from "node:http"
+import { request } from "./request.js"
 import { emulator, fixture } from "./support.js"
 
-interface Answer {
-  readonly status: number
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: string
-}
-
 const post = (url: string, path: string, body: string, headers: Http.OutgoingHttpHeaders = {}) =>
-  Effect.async<Answer, Error>((resume) => {
-    const req = Http.request(`${url}${path}`, { method: "POST", headers, agent: false })
-    req.on("error", (error) => resume(Effect.fail(error)))
-    req.on("response", (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (chunk: Buffer) => chunks.push(chunk))
-      res.on("end", () =>
-        resume(
-          Effect.succeed({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8")
-          })
-        )
-      )
-    })
-    req.end(body)
-    return Effect.sync(() => req.destroy())
-  }).pipe(
-    Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error(`no answer to POST ${path}`) }),
-    Effect.orDie
-  )
+  Effect.orDie(request(url, "POST", path, headers, body))
 
 const invokePath = (name: string) => `/2015-03-31/functions/${name}/invocations`
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64")

@@ -4,46 +4,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
-import * as Http from "node:http"
 import * as Net from "node:net"
 import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
-
-interface Answer {
-  readonly status: number
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: string
-}
-
-const send = (
-  address: string,
-  method: string,
-  path: string,
-  headers: Http.OutgoingHttpHeaders = {},
-  body?: string
-): Effect.Effect<Answer, Error> =>
-  Effect.async<Answer, Error>((resume) => {
-    const [host, port] = address.split(":")
-    const req = Http.request({ host, port: Number(port), method, path, headers, agent: false })
-    req.on("error", (error) => resume(Effect.fail(error)))
-    req.on("response", (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (chunk: Buffer) => chunks.push(chunk))
-      res.on("end", () =>
-        resume(
-          Effect.succeed({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8")
-          })
-        )
-      )
-    })
-    req.end(body)
-    return Effect.sync(() => req.destroy())
-  })
+import { request } from "./request.js"
 
 /** The raw bytes of one exchange on its own socket, until the server has sent `until`. */
-const raw = (address: string, request: string, until: RegExp): Effect.Effect<string, Error> =>
+const raw = (address: string, wire: string, until: RegExp): Effect.Effect<string, Error> =>
   Effect.async<string, Error>((resume) => {
     const [host, port] = address.split(":")
     const socket = Net.connect({ host: host!, port: Number(port) })
@@ -57,12 +23,12 @@ const raw = (address: string, request: string, until: RegExp): Effect.Effect<str
       }
     })
     socket.on("error", (error) => resume(Effect.fail(error)))
-    socket.write(request, "latin1")
+    socket.write(wire, "latin1")
     return Effect.sync(() => socket.destroy())
   })
 
 const register = (address: string, name: string, events: ReadonlyArray<string>) =>
-  send(
+  request(
     address,
     "POST",
     "/2020-01-01/extension/register",
@@ -71,7 +37,7 @@ const register = (address: string, name: string, events: ReadonlyArray<string>) 
   )
 
 const nextEvent = (address: string, id: string) =>
-  send(address, "GET", "/2020-01-01/extension/event/next", { "Lambda-Extension-Identifier": id })
+  request(address, "GET", "/2020-01-01/extension/event/next", { "Lambda-Extension-Identifier": id })
 
 describe("RuntimeApiServer: Extensions API", () => {
   it.scopedLive("register answers 200 with Lambda-Extension-Identifier and the function's details", () =>
@@ -134,7 +100,7 @@ describe("RuntimeApiServer: Extensions API", () => {
       const registered = yield* register(server.address, "observer", ["INVOKE"])
       const id = String(registered.headers["lambda-extension-identifier"])
       const enqueued = yield* server.enqueue({ event: "{}", requestId: "req-1", timeoutMs: 5_000 })
-      const next = yield* send(server.address, "GET", "/2018-06-01/runtime/invocation/next")
+      const next = yield* request(server.address, "GET", "/2018-06-01/runtime/invocation/next")
       assert.strictEqual(next.headers["lambda-runtime-aws-request-id"], "req-1")
       const event = yield* nextEvent(server.address, id)
       const parsed = JSON.parse(event.body)
@@ -146,7 +112,7 @@ describe("RuntimeApiServer: Extensions API", () => {
         type: "X-Amzn-Trace-Id",
         value: next.headers["lambda-runtime-trace-id"]
       })
-      yield* send(server.address, "POST", "/2018-06-01/runtime/invocation/req-1/response", {}, "{}")
+      yield* request(server.address, "POST", "/2018-06-01/runtime/invocation/req-1/response", {}, "{}")
       assert.strictEqual((yield* enqueued.outcome).status, 202)
       // registered after the runtime's first /next: accepted, but noted
       assert.strictEqual((yield* server.violations).length, 0)
@@ -158,10 +124,10 @@ describe("RuntimeApiServer: Extensions API", () => {
   it.scopedLive("refusals: no name (403), a bad body or event type (400), an unknown identifier (403)", () =>
     Effect.gen(function* () {
       const server = yield* RuntimeApiServer.make()
-      const noName = yield* send(server.address, "POST", "/2020-01-01/extension/register", {}, '{"events":[]}')
+      const noName = yield* request(server.address, "POST", "/2020-01-01/extension/register", {}, '{"events":[]}')
       assert.strictEqual(noName.status, 403)
       assert.strictEqual(JSON.parse(noName.body).errorType, "Extension.InvalidExtensionName")
-      const notJson = yield* send(
+      const notJson = yield* request(
         server.address,
         "POST",
         "/2020-01-01/extension/register",
