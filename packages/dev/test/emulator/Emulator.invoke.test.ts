@@ -1,11 +1,13 @@
 /**
  * The `Invoke` front on the wire (raw `node:http`): the client context (non-Latin-1 JSON passed through, a
  * value that is not base64 of a JSON object refused with 400), the function name (404 for another one), and
- * an invocation that no poll takes (answered with Sandbox.Timedout, not lost).
+ * an invocation that no poll takes (answered with Sandbox.Timedout, not lost), and a client that goes away in the
+ * middle of its upload (one line, no stack, and the next request is served).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type * as Http from "node:http"
+import * as Net from "node:net"
 import { request } from "./request.js"
 import { emulator, fixture } from "./support.js"
 
@@ -91,6 +93,38 @@ describe("Emulator: Invoke requests", () => {
         assert.strictEqual(answer.status, 200)
         assert.strictEqual(answer.headers["x-amz-function-error"], "Unhandled")
         assert.strictEqual(JSON.parse(answer.body).errorType, "Sandbox.Timedout")
+      }),
+    180_000
+  )
+
+  it.scopedLive(
+    "a client that closes its connection in the middle of an upload is noted in one line, without a stack",
+    () =>
+      Effect.gen(function* () {
+        const { server, lines } = yield* emulator({ entry: fixture("probe.ts"), functionName: "probe-fn" })
+        const port = Number(new URL(server.url).port)
+        for (const path of [invokePath("probe-fn"), "/anything"]) {
+          yield* Effect.async<void>((resume) => {
+            const socket = Net.connect(port, "127.0.0.1", () => {
+              socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n`)
+              socket.write(Buffer.alloc(64 * 1024, 0x20), () => setTimeout(() => socket.destroy(), 100))
+            })
+            socket.on("error", () => {})
+            socket.on("close", () => resume(Effect.void))
+          })
+        }
+        // the next request is served as usual
+        const after = yield* post(server.url, invokePath("probe-fn"), "{}")
+        assert.strictEqual(after.status, 200)
+        yield* Effect.sleep("200 millis")
+        const notes = lines().filter((l) => l.startsWith("! "))
+        assert.strictEqual(notes.length, 2, notes.join("\n"))
+        for (const note of notes) assert.include(note, "the client closed the connection")
+        assert.deepStrictEqual(
+          lines().filter((l) => /^\s+at /.test(l)),
+          [],
+          "no stack lines"
+        )
       }),
     180_000
   )

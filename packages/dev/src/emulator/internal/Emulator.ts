@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
@@ -20,6 +21,12 @@ import * as InvokeFront from "./InvokeFront.js"
 
 const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/
 const streamPath = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/
+
+/** One line for an unexpected failure of a front: the error's own message, never its stack. */
+const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
 
 /** @internal */
 export const make = (
@@ -56,12 +63,17 @@ export const make = (
       return front.pipe(
         Effect.catchAllCause((cause) =>
           Effect.suspend(() => {
+            if (req.destroyed || res.destroyed || req.socket.destroyed) {
+              // The client went away (mid-upload or mid-reply): nobody to answer, nothing to dump.
+              res.destroy()
+              return notice(`${req.method} ${req.url}: the client closed the connection before the reply was sent`)
+            }
             if (res.headersSent) {
               res.destroy()
               return Effect.void
             }
             return Effect.zipRight(
-              notice(`${req.method} ${req.url}: ${String(cause)}`),
+              notice(`${req.method} ${req.url}: ${describeCause(cause)}`),
               Effect.sync(() => {
                 res.writeHead(500, { "content-type": "application/json" })
                 res.end(JSON.stringify({ message: "Internal Server Error" }))
