@@ -1,5 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Deferred, Effect, Either, Exit, Fiber, Layer, Logger, Option, Ref, Schema, TestClock } from "effect"
+import {
+  Data,
+  Deferred,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  Option,
+  Ref,
+  Schema,
+  TestClock,
+  TestServices
+} from "effect"
 import * as Handler from "../../src/handler/Handler.js"
 import * as TestRuntimeApi from "../../src/layers/TestRuntimeApi.js"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
@@ -72,12 +86,13 @@ const withTraceEnv = <A, E, R>(value: string | undefined, self: Effect.Effect<A,
       })
   )
 
-/** Await `self`, failing fast (through the TestClock) instead of hanging if it never completes. */
+/**
+ * Await `self`, failing after 10 s of real time instead of hanging if it never completes (real time: a loop with
+ * maxConcurrency > 1 first loads `@aws/lambda-invoke-store`, a real dynamic import).
+ */
 const awaitOrFail = <A, E, R>(self: Effect.Effect<A, E, R>, what: string) =>
   Effect.gen(function* () {
-    const fiber = yield* Effect.fork(Effect.timeoutOption(self, "10 seconds"))
-    yield* TestClock.adjust("10 seconds")
-    const result = yield* Fiber.join(fiber)
+    const result = yield* TestServices.provideLive(Effect.timeoutOption(self, "10 seconds"))
     if (Option.isNone(result)) return assert.fail(`timed out waiting for ${what}`)
     return result.value
   })
