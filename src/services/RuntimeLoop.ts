@@ -191,12 +191,14 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         if (Option.isSome(context.traceId)) process.env[TRACE_ENV] = context.traceId.value
         else delete process.env[TRACE_ENV]
       }
+      /** Whether nothing interruptible is left: the handler ended, and its reply is not a stream to pull. */
       let ran = false
       // The invocation's own fiber: it runs the handler (interruptible, so the deadline or a shutdown can stop
       // it) and then, whatever happened, sends the one reply (uninterruptible).
       const own = Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(Effect.exit(restore(handler.run(invocation.body))), (exit) => {
-          ran = true
+          // A streamed reply is still to be pulled (interruptibly): the deadline still applies to it.
+          ran = Exit.isFailure(exit) || !(exit.value instanceof StreamReply)
           return settle(handler as Handler.Handler<unknown, unknown>, invocation, exit)
         })
       )
