@@ -15,6 +15,8 @@ import {
   TestServices
 } from "effect"
 import { InvokeStore } from "@aws/lambda-invoke-store"
+import * as ChildProcess from "node:child_process"
+import * as Path from "node:path"
 import * as Handler from "../../src/handler/Handler.js"
 import * as TestRuntimeApi from "../../src/layers/TestRuntimeApi.js"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
@@ -765,6 +767,18 @@ describe("RuntimeLoop", () => {
       )
     )
   })
+
+  it("loading the loop does not evaluate @aws/lambda-invoke-store (it is imported only when maxConcurrency > 1)", () => {
+    // A fresh process: the store's module creates the `awslambda` global when it is evaluated.
+    const root = Path.resolve(import.meta.dirname, "../..")
+    const code =
+      'import("./src/services/RuntimeLoop.ts").then((m) => console.log(typeof m.make, typeof globalThis.awslambda))'
+    const out = ChildProcess.execFileSync(Path.join(root, "node_modules/.bin/tsx"), ["-e", code], {
+      cwd: root,
+      encoding: "utf8"
+    })
+    assert.strictEqual(out.trim(), "function undefined")
+  }, 60_000)
 
   it.effect("layer builds the loop from RuntimeApi, ResponseSink and RuntimeConfig", () =>
     Effect.gen(function* () {
