@@ -36,21 +36,40 @@ export const register = (logger: Logger.Logger<unknown, void>, writer: DirectWri
   return logger
 }
 
-/** The registered writer when it is the only logger that would write this record, else `undefined`. */
-const soleWriter = (fiber: Fiber.RuntimeFiber<unknown, unknown>): DirectWriter | undefined => {
+/** What a set of loggers allows: the registered writer, if no other logger writes; whether Effect's tracer logger is in. */
+interface Scan {
+  readonly writer: DirectWriter | undefined
+  readonly tracer: boolean
+}
+
+const noWriter: Scan = { writer: undefined, tracer: false }
+
+const scan = (loggers: Iterable<Logger.Logger<unknown, unknown>>): Scan => {
   let writer: DirectWriter | undefined
-  for (const logger of fiber.getFiberRef(FiberRef.currentLoggers)) {
+  let tracer = false
+  for (const logger of loggers) {
     const found = writers.get(logger as Logger.Logger<unknown, void>)
     if (found !== undefined && writer === undefined) writer = found
-    // Effect's tracer logger writes only to the current span: without one it does nothing.
-    else if (
-      logger !== Logger.tracerLogger ||
-      Context.getOption(fiber.currentContext, Tracer.ParentSpan)._tag === "Some"
-    ) {
-      return undefined
-    }
+    else if (logger === Logger.tracerLogger) tracer = true
+    else return noWriter
   }
-  return writer
+  return { writer, tracer }
+}
+
+/** The last set of loggers scanned (the same set, by identity, on every invocation unless a program changes it). */
+let lastLoggers: unknown
+let lastScan: Scan = noWriter
+
+/** The registered writer when it is the only logger that would write this record, else `undefined`. */
+const soleWriter = (fiber: Fiber.RuntimeFiber<unknown, unknown>): DirectWriter | undefined => {
+  const loggers = fiber.getFiberRef(FiberRef.currentLoggers)
+  if (loggers !== lastLoggers) {
+    lastScan = scan(loggers)
+    lastLoggers = loggers
+  }
+  // Effect's tracer logger writes only to the current span: without one it does nothing.
+  if (lastScan.tracer && Context.getOption(fiber.currentContext, Tracer.ParentSpan)._tag === "Some") return undefined
+  return lastScan.writer
 }
 
 /**

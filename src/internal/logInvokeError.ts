@@ -22,6 +22,6 @@ export const logInvokeError = (
   return Effect.withFiberRuntime((fiber) => {
     // One line per failed invocation: written directly when only the Lambda logger would write it.
     if (tryLog(fiber, LogLevel.Error, line, logged)) return Effect.void
-    return Cause.isDie(cause) ? Effect.logError(line, cause) : Effect.logError(line)
+    return logged === cause ? Effect.logError(line, cause) : Effect.logError(line)
   })
 }

@@ -55,14 +55,15 @@ export interface Service {
   ) => Effect.Effect<void, RuntimeApi.RuntimeApiError>
   /**
    * Send a streamed reply. The returned outcome says how it ended; `NotStarted` means nothing was sent and the
-   * caller must report the error. Must run in the invocation's fiber (the stream needs its context).
+   * caller must report the error; any other outcome, and a defect (the reply was opened, then aborted), means the
+   * invocation is answered. Fails with the `RuntimeApiError` of a broken container (a 500, or a reply that could
+   * not be opened). Must run in the invocation's fiber (the stream needs its context).
    */
   readonly replyStream: (
     invocation: RuntimeApi.Invocation,
     reply: Handler.StreamReply,
     options: {
       readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
-      readonly onOpen: () => void
     }
   ) => Effect.Effect<ChunkedUpload.Outcome, RuntimeApi.RuntimeApiError>
   /** Post an error report. */
@@ -124,11 +125,10 @@ export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedByt
     )
   }
 
-  const replyStream: Service["replyStream"] = (invocation, reply, { onOpen, report }) =>
+  const replyStream: Service["replyStream"] = (invocation, reply, { report }) =>
     ChunkedUpload.run(reply.stream, api.openStream(invocation, reply.contentType), {
       maxBytes: maxStreamedBytes,
-      report,
-      onOpen
+      report
     }).pipe(
       Effect.tap((outcome) => {
         switch (outcome._tag) {

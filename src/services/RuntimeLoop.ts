@@ -15,22 +15,22 @@
  *
  * @since 0.1.0
  */
-import { InvokeStore, InvokeStoreBase } from "@aws/lambda-invoke-store"
+import type * as InvokeStoreModule from "@aws/lambda-invoke-store"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Scheduler from "effect/Scheduler"
 import type * as Handler from "../handler/Handler.js"
 import * as ErrorTypes from "../internal/ErrorTypes.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
 import { StreamReply } from "../handler/Handler.js"
-import type * as ChunkedUpload from "../streaming/ChunkedUpload.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
 import * as InvocationContext from "./InvocationContext.js"
 import * as ResponseSink from "./ResponseSink.js"
@@ -72,31 +72,46 @@ const TRACE_ENV = "_X_AMZN_TRACE_ID"
 /** The longest delay `setTimeout` holds. */
 const MaxTimerMs = 2 ** 31 - 1
 
-/**
- * Run `self` (an invocation's fiber) so that each of its tasks, and its children's, runs inside `store.run` with
- * the invocation's values: promises it creates (an AWS SDK call) see them in their async context.
- */
-const inInvokeStore = <A, E, R>(
-  store: InvokeStoreBase,
-  context: InvocationContext.Context,
-  self: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> => {
-  const keys = InvokeStoreBase.PROTECTED_KEYS
-  const values: Record<symbol, unknown> = { [keys.REQUEST_ID]: context.requestId }
-  if (Option.isSome(context.traceId)) values[keys.X_RAY_TRACE_ID] = context.traceId.value
-  if (Option.isSome(context.tenantId)) values[keys.TENANT_ID] = context.tenantId.value
-  return Effect.flatMap(FiberRef.get(FiberRef.currentScheduler), (base) => {
-    const scheduler: Scheduler.Scheduler = {
-      shouldYield: (fiber) => base.shouldYield(fiber),
-      scheduleTask: (task, priority) => base.scheduleTask(() => store.run(values, task), priority)
-    }
-    // Yield once under the new scheduler, so that even the first step of the handler runs inside the store.
-    return Effect.withScheduler(Effect.zipRight(Effect.yieldNow(), self), scheduler)
-  })
+/** Who interrupts an invocation at its deadline: an interruption by this id is reported as a deadline. */
+const DeadlineId = FiberId.make(-1, 0)
+
+/** Whether `cause` is the deadline's interruption (and nothing else). */
+const isDeadline = (cause: Cause.Cause<unknown>): boolean =>
+  Cause.isInterruptedOnly(cause) && HashSet.has(Cause.interruptors(cause), DeadlineId)
+
+/** The shared `@aws/lambda-invoke-store` instance (N > 1) and its key names. */
+interface Store {
+  readonly instance: InvokeStoreModule.InvokeStoreBase
+  readonly keys: typeof InvokeStoreModule.InvokeStoreBase.PROTECTED_KEYS
 }
 
-/** What an invocation's fiber ends with: a buffered payload, how a streamed reply ended, or a fatal API error. */
-type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
+/**
+ * Start `self` (an invocation's fiber) inside `store.run` with the invocation's values, and run every later task of
+ * it in the store too: promises it creates (an AWS SDK call) see them in their async context.
+ */
+const forkInStore = <A, E, R>(
+  store: Store,
+  context: InvocationContext.Context,
+  runtime: Runtime.Runtime<R>,
+  base: Scheduler.Scheduler,
+  self: Effect.Effect<A, E, R>
+): Fiber.RuntimeFiber<A, E> => {
+  const values: Record<symbol, unknown> = { [store.keys.REQUEST_ID]: context.requestId }
+  if (Option.isSome(context.traceId)) values[store.keys.X_RAY_TRACE_ID] = context.traceId.value
+  if (Option.isSome(context.tenantId)) values[store.keys.TENANT_ID] = context.tenantId.value
+  const scheduler: Scheduler.Scheduler = {
+    shouldYield: (fiber) => base.shouldYield(fiber),
+    scheduleTask: (task, priority) => base.scheduleTask(() => store.instance.run(values, task), priority)
+  }
+  return store.instance.run(values, () => Runtime.runFork(runtime, self, { scheduler }))
+}
+
+/** How the loop goes on after an invocation's fiber ended: only a broken Runtime API ends it. */
+const afterInvocation = (
+  exit: Exit.Exit<void, RuntimeApi.RuntimeApiError>
+): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
+  // A fiber stopped by its deadline or a shutdown ends interrupted after it replied.
+  Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? Effect.failCause(exit.cause) : Effect.void
 
 /**
  * Build the loop.
@@ -107,19 +122,65 @@ type Done = Handler.Payload | ChunkedUpload.Outcome | RuntimeApi.RuntimeApiError
 export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config: RuntimeConfig.Settings): Service => {
   const inFlight = new Map<RuntimeApi.Invocation, Fiber.RuntimeFiber<void, RuntimeApi.RuntimeApiError>>()
   const singleConcurrency = config.maxConcurrency <= 1
-  /** With N > 1: the shared `@aws/lambda-invoke-store` instance, once `run` has fetched it. */
-  let invokeStore: InvokeStoreBase | undefined
+  /** With N > 1: the shared `@aws/lambda-invoke-store` instance, once `run` has loaded it. */
+  let invokeStore: Store | undefined
   const margin = config.deadlineMarginMs
   const deadlineReport = ErrorReport.make(
     DeadlineExceededType,
     `Task timed out: the invocation was stopped ${margin} ms before its deadline.`
   )
 
+  const reportOf = (
+    handler: Handler.Handler<unknown, unknown>,
+    cause: Cause.Cause<unknown>
+  ): ErrorReport.ErrorReport => (isDeadline(cause) ? deadlineReport : handler.report(cause))
+
+  const failed = (
+    invocation: RuntimeApi.Invocation,
+    report: ErrorReport.ErrorReport,
+    cause: Cause.Cause<unknown>
+  ): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
+    Effect.zipRight(logInvokeError(report, cause), sink.reportError(invocation, report))
+
+  /** The one reply for a handler's exit. Runs in the invocation's fiber, uninterruptible. */
+  const settle = (
+    handler: Handler.Handler<unknown, unknown>,
+    invocation: RuntimeApi.Invocation,
+    exit: Exit.Exit<Handler.Payload | StreamReply, unknown>
+  ): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
+    if (Exit.isFailure(exit)) return failed(invocation, reportOf(handler, exit.cause), exit.cause)
+    const payload = exit.value
+    if (!(payload instanceof StreamReply)) return sink.reply(invocation, payload.body, payload.contentType)
+    // Only `NotStarted` leaves the invocation unanswered; a defect means the reply was opened, then aborted.
+    return Effect.catchAllDefect(
+      Effect.flatMap(
+        sink.replyStream(invocation, payload, { report: (cause) => reportOf(handler, cause) }),
+        (outcome) => (outcome._tag === "NotStarted" ? failed(invocation, outcome.report, outcome.cause) : Effect.void)
+      ),
+      (defect) => Effect.logError(`The streamed reply for ${invocation.requestId} was aborted`, Cause.die(defect))
+    )
+  }
+
+  /** Interrupt `fiber` as its deadline (minus the margin) passes; the returned function disarms the timer. */
+  const armDeadline = (fiber: Fiber.RuntimeFiber<unknown, unknown>, deadlineMs: number): (() => void) => {
+    let timer: ReturnType<typeof setTimeout>
+    // setTimeout holds at most 2^31 - 1 ms (about 24.8 days; a longer delay fires at once): clamp and re-arm.
+    const arm = (): void => {
+      const left = deadlineMs - Date.now() - margin
+      timer =
+        left > MaxTimerMs
+          ? setTimeout(arm, MaxTimerMs)
+          : setTimeout(() => fiber.unsafeInterruptAsFork(DeadlineId), Math.max(0, left))
+    }
+    arm()
+    return () => clearTimeout(timer)
+  }
+
   const handleOne = <E, R>(
     handler: Handler.Handler<E, R>,
     invocation: RuntimeApi.Invocation
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError, R> =>
-    Effect.suspend(() => {
+    Effect.withFiberRuntime<void, RuntimeApi.RuntimeApiError, R>((worker, status) => {
       const context = InvocationContext.fromHeaders(invocation.requestId, invocation.headers)
       if (context instanceof InvocationContext.MalformedInvocation) {
         return Effect.zipRight(
@@ -131,79 +192,61 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         if (Option.isSome(context.traceId)) process.env[TRACE_ENV] = context.traceId.value
         else delete process.env[TRACE_ENV]
       }
-      const state = { opened: false, timedOut: false }
-      const report = (cause: Cause.Cause<unknown>): ErrorReport.ErrorReport =>
-        state.timedOut && Cause.isInterruptedOnly(cause) ? deadlineReport : handler.report(cause)
-      const work = Effect.flatMap(handler.run(invocation.body), (payload): Effect.Effect<Done> => {
-        if (!(payload instanceof StreamReply)) return Effect.succeed(payload)
-        return Effect.catchAll(
-          sink.replyStream(invocation, payload, {
-            report,
-            onOpen: () => {
-              state.opened = true
-            }
-          }),
-          Effect.succeed
-        )
-      })
-      const settle = (exit: Exit.Exit<Done, unknown>): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
-        if (Exit.isFailure(exit)) {
-          // After a streamed reply was opened, the stream itself carried the outcome (trailers).
-          if (state.opened) return Effect.void
-          const failure = report(exit.cause)
-          return Effect.zipRight(logInvokeError(failure, exit.cause), sink.reportError(invocation, failure))
-        }
-        const done = exit.value
-        if (done instanceof RuntimeApi.RuntimeApiError) return Effect.fail(done)
-        if (!("_tag" in done)) return sink.reply(invocation, done.body, done.contentType)
-        if (done._tag !== "NotStarted") return Effect.void
-        return Effect.zipRight(logInvokeError(done.report, done.cause), sink.reportError(invocation, done.report))
-      }
-      const store = invokeStore
+      /** Whether nothing interruptible is left: the handler ended, and its reply is not a stream to pull. */
+      let ran = false
       // The invocation's own fiber: it runs the handler (interruptible, so the deadline or a shutdown can stop
-      // it) and then, whatever happened, sends the one reply (uninterruptible). Its FiberRefs are its own, so
-      // they are set, not scoped.
+      // it) and then, whatever happened, sends the one reply (uninterruptible).
       const own = Effect.uninterruptibleMask((restore) =>
-        FiberRef.update(FiberRef.currentContext, (services) =>
-          Context.add(services, InvocationContext.InvocationContext, context)
-        ).pipe(Effect.zipRight(Effect.exit(restore(work as Effect.Effect<Done, unknown>))), Effect.flatMap(settle))
-      )
-      const child = store === undefined ? own : inInvokeStore(store, context, own)
-      return Effect.flatMap(Effect.fork(child), (fiber) => {
-        const expire = () => {
-          state.timedOut = true
-          fiber.unsafeInterruptAsFork(FiberId.none)
-        }
-        const left = context.deadlineMs - Date.now() - margin
-        // setTimeout holds at most 2^31 - 1 ms (about 24.8 days; a longer delay fires at once): clamp and re-arm.
-        const rearm = (): void => {
-          const rest = context.deadlineMs - Date.now() - margin
-          timer = rest > MaxTimerMs ? setTimeout(rearm, MaxTimerMs) : setTimeout(expire, Math.max(0, rest))
-        }
-        let timer = left > MaxTimerMs ? setTimeout(rearm, MaxTimerMs) : setTimeout(expire, Math.max(0, left))
-        inFlight.set(invocation, fiber)
-        fiber.addObserver(() => {
-          clearTimeout(timer)
-          inFlight.delete(invocation)
+        Effect.flatMap(Effect.exit(restore(handler.run(invocation.body))), (exit) => {
+          // A streamed reply is still to be pulled (interruptibly): the deadline still applies to it.
+          ran = Exit.isFailure(exit) || !(exit.value instanceof StreamReply)
+          return settle(handler as Handler.Handler<unknown, unknown>, invocation, exit)
         })
-        // A child stopped by its deadline ends interrupted after it replied; only a real failure (a broken
-        // Runtime API) ends the loop.
-        return Effect.flatMap(Fiber.await(fiber), (exit) =>
-          Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? Effect.failCause(exit.cause) : Effect.void
-        )
+      )
+      // Started right here, on this call stack: a handler that completes synchronously runs without a scheduler
+      // hop, and needs no deadline timer. The worker's services and FiberRefs, plus the invocation's context.
+      const runtime = Runtime.make({
+        context: Context.add(worker.currentContext as Context.Context<R>, InvocationContext.InvocationContext, context),
+        fiberRefs: worker.getFiberRefs(),
+        runtimeFlags: status.runtimeFlags
       })
-    }) as Effect.Effect<void, RuntimeApi.RuntimeApiError, R>
+      const store = invokeStore
+      const fiber =
+        store === undefined
+          ? Runtime.runFork(runtime, own)
+          : forkInStore(store, context, runtime, worker.currentScheduler, own)
+      const done = fiber.unsafePoll()
+      if (done !== null) return afterInvocation(done)
+      const disarm = ran ? undefined : armDeadline(fiber, context.deadlineMs)
+      inFlight.set(invocation, fiber)
+      return Effect.async<void, RuntimeApi.RuntimeApiError>((resume) => {
+        fiber.addObserver((exit) => {
+          if (disarm !== undefined) disarm()
+          inFlight.delete(invocation)
+          resume(afterInvocation(exit))
+        })
+        // The waiter interrupted (a shutdown): stop the invocation and wait until it has replied.
+        return Fiber.interrupt(fiber)
+      })
+    })
 
   /** On shutdown: stop the invocations in flight and wait until each has sent its reply (`Runtime.Interrupted`). */
   const interruptInFlight = Effect.suspend(() =>
     Effect.timeoutOption(Fiber.interruptAll(Array.from(inFlight.values())), "500 millis")
   )
 
+  /** Load `@aws/lambda-invoke-store` (only a function with N > 1 evaluates it) and fetch its shared instance. */
+  const loadStore = Effect.promise(async (): Promise<Store> => {
+    const module = await import("@aws/lambda-invoke-store")
+    const instance = await module.InvokeStore.getInstanceAsync(true)
+    return { instance, keys: module.InvokeStoreBase.PROTECTED_KEYS }
+  })
+
   const run = <E, R>(handler: Handler.Handler<E, R>): Effect.Effect<never, RuntimeApi.RuntimeApiError, R> => {
     const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handleOne(handler, invocation)))
     const workers = singleConcurrency
       ? worker
-      : Effect.promise(() => InvokeStore.getInstanceAsync(true)).pipe(
+      : loadStore.pipe(
           Effect.flatMap((store) => {
             invokeStore = store
             return Effect.forEach(Array.from({ length: config.maxConcurrency }), () => worker, {

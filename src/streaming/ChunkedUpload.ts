@@ -13,8 +13,10 @@
  * - a connection that breaks mid-stream interrupts the stream (its finalizers run): outcome `Broken`;
  * - past `maxBytes` the stream is stopped and the reply ends with `Function.ResponseSizeTooLarge` trailers.
  *
- * The stream's finalizers always run before the reply is ended. Ending the reply is not interruptible: once
- * the stream stopped (for whatever reason, a deadline included), the reply is always finished properly.
+ * The stream's finalizers always run before the reply is ended. Only pulling the stream and waiting for the
+ * connection to drain can be interrupted (always, even when `run` is called from an uninterruptible region, so
+ * that a deadline or a shutdown stops the stream); ending the reply is not: once the stream stopped (for whatever
+ * reason, a deadline included), the reply is always finished properly, and the {@link Outcome} says how.
  *
  * @since 0.1.0
  */
@@ -47,8 +49,6 @@ export interface Options {
   readonly maxBytes: number
   /** Turn the stream's failure (or interruption) into the report sent in the trailers or to `/error`. */
   readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
-  /** Called once, right before the reply is opened (the invocation is answered from then on). */
-  readonly onOpen?: () => void
 }
 
 /**
@@ -99,9 +99,11 @@ const sizeReport = (maxBytes: number) =>
 
 /**
  * Send `stream` as a streamed reply opened with `open`. Never fails for the stream's sake: every ending is an
- * {@link Outcome}. A Runtime API that refuses the reply (any status, or a broken connection) gives `Broken`
- * with its `RuntimeApiError`, for the caller to judge (a 500 is fatal). A finalizer of the stream that dies
- * counts as a failure of the stream (its defect joins the cause).
+ * {@link Outcome}, and only `NotStarted` leaves the invocation unanswered. A Runtime API that refuses the reply
+ * (any status, or a broken connection) gives `Broken` with its `RuntimeApiError`, for the caller to judge (a 500
+ * is fatal). A finalizer of the stream that dies counts as a failure of the stream (its defect joins the cause).
+ * `run` fails only when `open` fails (nothing was sent); it dies only on a defect of the transport after the
+ * reply was opened, which it then aborts (the invocation counts as answered).
  *
  * @since 0.1.0
  * @category sinks
@@ -111,7 +113,7 @@ export const run = <E, R>(
   open: Effect.Effect<RuntimeApi.StreamWriter, RuntimeApi.RuntimeApiError>,
   options: Options
 ): Effect.Effect<Outcome, RuntimeApi.RuntimeApiError, R> =>
-  Effect.uninterruptibleMask((restore) =>
+  Effect.uninterruptible(
     Effect.gen(function* () {
       const scope = yield* Scope.make()
       const close = (exit: Exit.Exit<unknown, unknown>) => Scope.close(scope, exit)
@@ -122,11 +124,8 @@ export const run = <E, R>(
       let writer: RuntimeApi.StreamWriter | undefined
       let bytes = 0
       let finished = false
-      const start = Effect.suspend(() => {
-        options.onOpen?.()
-        return Effect.tap(open, (opened) => {
-          writer = opened
-        })
+      const start = Effect.tap(open, (opened) => {
+        writer = opened
       })
       /** Close the stream's scope; a finalizer's defect is returned as a cause, never thrown. */
       const closeStream = (exit: Exit.Exit<unknown, unknown>) =>
@@ -156,7 +155,7 @@ export const run = <E, R>(
 
       return yield* Effect.gen(function* () {
         for (;;) {
-          const step = yield* Effect.exit(restore(pull))
+          const step = yield* Effect.exit(Effect.interruptible(pull))
           if (Exit.isFailure(step)) {
             const failure = Cause.flipCauseOption(step.cause)
             if (Option.isSome(failure)) return yield* fail(failure.value)
@@ -173,7 +172,7 @@ export const run = <E, R>(
             if (writer === undefined) yield* start
             bytes += chunk.length
             if (!writer!.write(chunk)) {
-              const drained = yield* Effect.exit(restore(writer!.drained))
+              const drained = yield* Effect.exit(Effect.interruptible(writer!.drained))
               if (Exit.isFailure(drained)) {
                 const error = Cause.failureOption(drained.cause)
                 if (Option.isNone(error)) return yield* fail(drained.cause)
@@ -186,14 +185,18 @@ export const run = <E, R>(
           }
         }
       }).pipe(
-        // Only reached on an unexpected failure (a defect in this module or in `open`): never leave a reply open.
-        Effect.onExit((exit) =>
-          Exit.isFailure(exit)
-            ? Effect.zipRight(
-                Effect.ignore(close(exit)),
-                writer !== undefined && !finished ? writer.abort : Effect.void
-              )
-            : Effect.void
+        // Only reached when `open` fails or on a defect (here or in the transport): never leave a reply open.
+        Effect.catchAllCause((cause) =>
+          Effect.zipRight(
+            Effect.ignore(close(Exit.failCause(cause))),
+            Effect.suspend(() => {
+              if (writer !== undefined)
+                return Effect.zipRight(finished ? Effect.void : writer.abort, Effect.failCause(cause))
+              const failure = Cause.failureOption(cause)
+              if (Option.isSome(failure)) return Effect.fail(failure.value)
+              return Effect.succeed<Outcome>({ _tag: "NotStarted", report: options.report(cause), cause })
+            })
+          )
         )
       )
     })

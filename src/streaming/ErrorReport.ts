@@ -4,7 +4,9 @@
  * `Lambda-Runtime-Function-Error-Body` trailer of a streamed reply).
  *
  * Rules:
- * - a typed failure reports its `_tag` (else its `name`, else `Function.Error`) and its `message`;
+ * - a typed failure reports its `_tag` (else its `name`, else `Function.Error`) and its `message`, with an empty
+ *   `stackTrace`: it is an expected outcome, not a bug, and formatting a stack costs more than the rest of the
+ *   report (ask for it with `{ stackTrace: true }`, e.g. in a handler's `mapError`);
  * - a defect reports the thrown value's `name` (for non-`Error` values: `typeof` the value), its
  *   `message` and its stack;
  * - an interruption alone reports {@link InterruptedType};
@@ -82,14 +84,42 @@ const messageOf = (value: unknown): string => {
 }
 
 /**
- * Report for a typed failure `E`: `errorType` is its `_tag`, else its `name`, else `Function.Error`.
+ * Options of {@link fromFailure} and {@link fromCause}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Put a typed failure's stack (when it has one) into `stackTrace`. Default `false`: a defect's stack is always kept. */
+  readonly stackTrace?: boolean | undefined
+}
+
+const noStack: ReadonlyArray<string> = []
+
+/**
+ * Report for a typed failure `E`: `errorType` is its `_tag`, else its `name`, else `Function.Error`; `stackTrace`
+ * is empty unless `options.stackTrace` asks for the failure's stack.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ErrorReport, Handler } from "effect-lambda-runtime"
+ *
+ * // Typed failures reported with their stack
+ * export const handler = Handler.effect((event: unknown) => Effect.fail(new Error(String(event))), {
+ *   mapError: (error) => ErrorReport.fromFailure(error, { stackTrace: true })
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromFailure = (error: unknown): ErrorReport => {
+export const fromFailure = (error: unknown, options?: Options): ErrorReport => {
   const errorType = hasString(error, "_tag") ? error._tag : hasString(error, "name") ? error.name : FunctionError
-  const stack = hasString(error, "stack") ? stackLines(error.stack) : []
+  const stack =
+    options?.stackTrace === true && typeof error === "object" && error !== null
+      ? stackLines((error as { readonly stack?: unknown }).stack)
+      : noStack
   return make(errorType, messageOf(error), stack)
 }
 
@@ -111,17 +141,17 @@ export const fromDefect = (defect: unknown): ErrorReport => {
 }
 
 /**
- * Classify a whole `Cause`: a typed failure first (through `mapper` when given), then interruption-only,
- * else the first defect.
+ * Classify a whole `Cause`: a typed failure first (through `mapper` when given; else {@link fromFailure} with
+ * `options`), then interruption-only, else the first defect.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromCause = <E>(cause: Cause.Cause<E>, mapper?: Mapper<E>): ErrorReport => {
+export const fromCause = <E>(cause: Cause.Cause<E>, mapper?: Mapper<E>, options?: Options): ErrorReport => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const mapped = mapper === undefined ? undefined : safeMap(mapper, failure.value)
-    return mapped ?? fromFailure(failure.value)
+    return mapped ?? fromFailure(failure.value, options)
   }
   if (Cause.isInterruptedOnly(cause)) {
     return make(InterruptedType, "The invocation was interrupted before it completed.")

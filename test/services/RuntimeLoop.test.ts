@@ -1,5 +1,22 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Deferred, Effect, Either, Exit, Fiber, Layer, Logger, Option, Ref, Schema, TestClock } from "effect"
+import {
+  Data,
+  Deferred,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  Option,
+  Ref,
+  Schema,
+  TestClock,
+  TestServices
+} from "effect"
+import { InvokeStore } from "@aws/lambda-invoke-store"
+import * as ChildProcess from "node:child_process"
+import * as Path from "node:path"
 import * as Handler from "../../src/handler/Handler.js"
 import * as TestRuntimeApi from "../../src/layers/TestRuntimeApi.js"
 import * as InvocationContext from "../../src/services/InvocationContext.js"
@@ -7,6 +24,7 @@ import * as ResponseSink from "../../src/services/ResponseSink.js"
 import * as RuntimeApi from "../../src/services/RuntimeApi.js"
 import * as RuntimeConfig from "../../src/services/RuntimeConfig.js"
 import * as RuntimeLoop from "../../src/services/RuntimeLoop.js"
+import type * as ErrorReport from "../../src/streaming/ErrorReport.js"
 
 const TRACE_ENV = "_X_AMZN_TRACE_ID"
 
@@ -72,12 +90,13 @@ const withTraceEnv = <A, E, R>(value: string | undefined, self: Effect.Effect<A,
       })
   )
 
-/** Await `self`, failing fast (through the TestClock) instead of hanging if it never completes. */
+/**
+ * Await `self`, failing after 10 s of real time instead of hanging if it never completes (real time: a loop with
+ * maxConcurrency > 1 first loads `@aws/lambda-invoke-store`, a real dynamic import).
+ */
 const awaitOrFail = <A, E, R>(self: Effect.Effect<A, E, R>, what: string) =>
   Effect.gen(function* () {
-    const fiber = yield* Effect.fork(Effect.timeoutOption(self, "10 seconds"))
-    yield* TestClock.adjust("10 seconds")
-    const result = yield* Fiber.join(fiber)
+    const result = yield* TestServices.provideLive(Effect.timeoutOption(self, "10 seconds"))
     if (Option.isNone(result)) return assert.fail(`timed out waiting for ${what}`)
     return result.value
   })
@@ -608,6 +627,158 @@ describe("RuntimeLoop", () => {
       )
     }
   })
+
+  describe("handlers that complete synchronously (started on the worker's call stack)", () => {
+    /** An API whose reply and error report are synchronous: a synchronous handler is then served synchronously. */
+    const syncApi = () => {
+      const posted: Array<
+        | { readonly id: string; readonly body: string }
+        | { readonly id: string; readonly error: ErrorReport.ErrorReport }
+      > = []
+      const api: RuntimeApi.Service = {
+        next: Effect.never,
+        reply: (invocation, body) =>
+          Effect.sync(() => {
+            posted.push({ id: invocation.requestId, body: text(body) })
+          }),
+        reportError: (invocation, report) =>
+          Effect.sync(() => {
+            posted.push({ id: invocation.requestId, error: report })
+          }),
+        openStream: () => Effect.dieMessage("not streamed in this test"),
+        reportInitError: () => Effect.void
+      }
+      return { api, posted, loop: RuntimeLoop.make(api, ResponseSink.make(api), settings()) }
+    }
+    /** Run synchronously: fails (AsyncFiberException) if anything on the way suspended. */
+    const runNow = <A, E>(self: Effect.Effect<A, E>) =>
+      Effect.runSyncExit(Effect.provide(self, Logger.remove(Logger.defaultLogger)))
+
+    it("a synchronous handler's reply is posted before handleOne returns, with no fiber left running", () => {
+      const { loop, posted } = syncApi()
+      const exit = runNow(loop.handleOne(echo, inv("sync-1", { a: 1 })))
+      assert.isTrue(Exit.isSuccess(exit), String(exit))
+      assert.deepStrictEqual(posted, [{ id: "sync-1", body: '{"a":1}' }])
+      assert.deepStrictEqual(loop.inFlight(), [])
+    })
+
+    it("a synchronous defect is reported once, with its stack, synchronously", () => {
+      const { loop, posted } = syncApi()
+      const thrower = Handler.effect(() =>
+        Effect.sync(() => {
+          throw new TypeError("sync boom")
+        })
+      )
+      const exit = runNow(loop.handleOne(thrower, inv("sync-die", {})))
+      assert.isTrue(Exit.isSuccess(exit), String(exit))
+      assert.strictEqual(posted.length, 1)
+      const [reply] = posted
+      assert.isTrue(reply !== undefined && "error" in reply && reply.id === "sync-die")
+      if (reply !== undefined && "error" in reply) {
+        assert.strictEqual(reply.error.errorType, "TypeError")
+        assert.strictEqual(reply.error.errorMessage, "sync boom")
+        assert.isAbove(reply.error.stackTrace.length, 0)
+      }
+    })
+
+    it("a synchronous handler's finalizers run once, on success and on failure", () => {
+      const { loop, posted } = syncApi()
+      let finalized = 0
+      const handler = Handler.effect((event) =>
+        (event === "fail" ? Effect.fail(new BadInput({ message: "no" })) : Effect.succeed(event)).pipe(
+          Effect.ensuring(
+            Effect.sync(() => {
+              finalized++
+            })
+          )
+        )
+      )
+      assert.isTrue(Exit.isSuccess(runNow(loop.handleOne(handler, inv("fin-ok", "ok")))))
+      assert.strictEqual(finalized, 1)
+      assert.isTrue(Exit.isSuccess(runNow(loop.handleOne(handler, inv("fin-fail", "fail")))))
+      assert.strictEqual(finalized, 2)
+      assert.deepStrictEqual(
+        posted.map((p) => ("error" in p ? [p.id, p.error.errorType] : [p.id, p.body])),
+        [
+          ["fin-ok", '"ok"'],
+          ["fin-fail", "BadInput"]
+        ]
+      )
+    })
+
+    it.effect("a handler that suspends after synchronous work: the work runs once, the reply is sent once", () =>
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const started = yield* Deferred.make<void>()
+        let before = 0
+        let after = 0
+        const handler = Handler.effect(() =>
+          Effect.gen(function* () {
+            before++
+            yield* Deferred.succeed(started, undefined)
+            yield* Deferred.await(gate)
+            after++
+            return { before, after }
+          })
+        )
+        const loop = yield* makeLoop()
+        const fiber = yield* Effect.fork(loop.handleOne(handler, inv("suspends", {})))
+        yield* Deferred.await(started)
+        assert.deepStrictEqual(
+          loop.inFlight().map((i) => i.requestId),
+          ["suspends"]
+        )
+        assert.strictEqual((yield* allReplies).length, 0)
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(fiber)
+        const replies = yield* allReplies
+        assert.strictEqual(replies.length, 1)
+        const reply = replies[0]
+        assert.isTrue(reply?._tag === "Response" && text(reply.body) === '{"before":1,"after":1}')
+        assert.strictEqual(before, 1)
+        assert.strictEqual(after, 1)
+        assert.deepStrictEqual(loop.inFlight(), [])
+      }).pipe(Effect.provide(TestRuntimeApi.layer()))
+    )
+
+    it.effect("with maxConcurrency > 1 a synchronous handler sees its own invocation in @aws/lambda-invoke-store", () =>
+      Effect.gen(function* () {
+        const store = yield* Effect.promise(() => InvokeStore.getInstanceAsync(true))
+        const handler = Handler.effect(() =>
+          Effect.sync(() => ({ requestId: store.getRequestId(), trace: store.getXRayTraceId() ?? null }))
+        )
+        const loop = yield* makeLoop({ maxConcurrency: 2 })
+        const fiber = yield* Effect.fork(loop.run(handler))
+        const a = yield* awaitOrFail(awaitReply("store-a"), "the first reply")
+        const b = yield* awaitOrFail(awaitReply("store-b"), "the second reply")
+        yield* Fiber.interrupt(fiber)
+        assert.isTrue(a._tag === "Response" && b._tag === "Response")
+        if (a._tag === "Response" && b._tag === "Response") {
+          assert.deepStrictEqual(JSON.parse(text(a.body)), { requestId: "store-a", trace: "Root=1-aaa" })
+          assert.deepStrictEqual(JSON.parse(text(b.body)), { requestId: "store-b", trace: null })
+        }
+      }).pipe(
+        Effect.provide(
+          TestRuntimeApi.layer([
+            inv("store-a", {}, { [InvocationContext.Headers.traceId]: "Root=1-aaa" }),
+            inv("store-b", {})
+          ])
+        )
+      )
+    )
+  })
+
+  it("loading the loop does not evaluate @aws/lambda-invoke-store (it is imported only when maxConcurrency > 1)", () => {
+    // A fresh process: the store's module creates the `awslambda` global when it is evaluated.
+    const root = Path.resolve(import.meta.dirname, "../..")
+    const code =
+      'import("./src/services/RuntimeLoop.ts").then((m) => console.log(typeof m.make, typeof globalThis.awslambda))'
+    const out = ChildProcess.execFileSync(Path.join(root, "node_modules/.bin/tsx"), ["-e", code], {
+      cwd: root,
+      encoding: "utf8"
+    })
+    assert.strictEqual(out.trim(), "function undefined")
+  }, 60_000)
 
   it.effect("layer builds the loop from RuntimeApi, ResponseSink and RuntimeConfig", () =>
     Effect.gen(function* () {

@@ -14,7 +14,7 @@ const KiB64 = 64 * 1024
 interface Fake {
   /** The `open` effect to give to `run`: records "open", counts opens. */
   readonly open: Effect.Effect<RuntimeApi.StreamWriter, RuntimeApi.RuntimeApiError>
-  /** Everything that happened, in order: onOpen, open, write n, wait, end, end+trailers, abort, finalizer, … */
+  /** Everything that happened, in order: open, write n, wait, end, end+trailers, abort, finalizer, … */
   readonly log: Array<string>
   /** The chunks given to `write`, as written. */
   readonly chunks: Array<Uint8Array>
@@ -31,14 +31,13 @@ interface Fake {
   readonly buffered: () => number
   readonly opens: () => number
   readonly written: () => number
-  /** Options for `run` that log `onOpen` and record every cause given to `report`. */
+  /** Options for `run` that record every cause given to `report`. */
   readonly options: (
     maxBytes?: number,
     report?: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
   ) => {
     readonly maxBytes: number
     readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
-    readonly onOpen: () => void
   }
   readonly causes: Array<Cause.Cause<unknown>>
   /** An effect that logs "finalizer" (for `Stream.ensuring`). */
@@ -133,9 +132,6 @@ const makeFake = (
         report: (cause) => {
           causes.push(cause)
           return report(cause)
-        },
-        onOpen: () => {
-          log.push("onOpen")
         }
       }),
       finalizer: Effect.sync(() => {
@@ -308,7 +304,7 @@ describe("ChunkedUpload.run", () => {
         yield* Deferred.succeed(gate, undefined)
         const outcome = yield* Fiber.join(fiber)
         assert.deepStrictEqual(outcome, { _tag: "Completed", bytes: 5 })
-        assert.deepStrictEqual(fake.log, ["onOpen", "open", "write 3", "write 2", "end"])
+        assert.deepStrictEqual(fake.log, ["open", "write 3", "write 2", "end"])
         assert.strictEqual(fake.opens(), 1)
         assert.deepStrictEqual(
           fake.chunks.map((chunk) => Buffer.from(chunk).toString()),
@@ -327,7 +323,7 @@ describe("ChunkedUpload.run", () => {
           fake.options()
         )
         assert.deepStrictEqual(outcome, { _tag: "Completed", bytes: 0 })
-        assert.deepStrictEqual(fake.log, ["finalizer", "onOpen", "open", "end"])
+        assert.deepStrictEqual(fake.log, ["finalizer", "open", "end"])
         assert.deepStrictEqual(fake.ends, [undefined])
         assert.strictEqual(fake.chunks.length, 0)
         assert.strictEqual(fake.causes.length, 0)
@@ -340,7 +336,7 @@ describe("ChunkedUpload.run", () => {
         const stream = Stream.fromChunks(Chunk.of(new Uint8Array(0)), Chunk.make(new Uint8Array(0), new Uint8Array(0)))
         const outcome = yield* ChunkedUpload.run(stream, fake.open, fake.options())
         assert.deepStrictEqual(outcome, { _tag: "Completed", bytes: 0 })
-        assert.deepStrictEqual(fake.log, ["onOpen", "open", "end"])
+        assert.deepStrictEqual(fake.log, ["open", "end"])
         assert.strictEqual(fake.chunks.length, 0)
       })
     )
@@ -421,7 +417,7 @@ describe("ChunkedUpload.run", () => {
         assert.strictEqual(outcome.bytes, 11)
         assert.strictEqual(outcome.report, report)
         assert.deepStrictEqual(Cause.failureOption(outcome.cause), Option.some(error))
-        assert.deepStrictEqual(fake.log, ["onOpen", "open", "write 6", "write 5", "finalizer", "end+trailers"])
+        assert.deepStrictEqual(fake.log, ["open", "write 6", "write 5", "finalizer", "end+trailers"])
         const trailers = fake.ends[0]!
         assert.deepStrictEqual(trailers, ChunkedUpload.errorTrailers(report))
         assert.deepStrictEqual(Object.keys(trailers).sort(), [
@@ -514,7 +510,7 @@ describe("ChunkedUpload.run", () => {
           assert.strictEqual(outcome._tag, "Failed")
           if (outcome._tag !== "Failed") return
           assert.strictEqual(outcome.report.errorType, "RangeError")
-          assert.deepStrictEqual(fake.log, ["onOpen", "open", "write 3", "end+trailers"])
+          assert.deepStrictEqual(fake.log, ["open", "write 3", "end+trailers"])
           assert.strictEqual(fake.ends[0]!["Lambda-Runtime-Function-Error-Type"], "RangeError")
         })
     )
@@ -624,7 +620,7 @@ describe("ChunkedUpload.run", () => {
         yield* Fiber.interrupt(fiber)
         assert.strictEqual(fake.causes.length, 1)
         assert.isTrue(Cause.isInterruptedOnly(fake.causes[0]!))
-        assert.deepStrictEqual(fake.log, ["onOpen", "open", "write 5", "finalizer", "end+trailers"])
+        assert.deepStrictEqual(fake.log, ["open", "write 5", "finalizer", "end+trailers"])
         assert.deepStrictEqual(fake.ends, [ChunkedUpload.errorTrailers(ErrorReport.fromCause(fake.causes[0]!))])
         assert.strictEqual(fake.ends[0]!["Lambda-Runtime-Function-Error-Type"], ErrorReport.InterruptedType)
       })
@@ -639,7 +635,7 @@ describe("ChunkedUpload.run", () => {
         yield* Fiber.interrupt(fiber)
         assert.strictEqual(fake.causes.length, 1)
         assert.isTrue(Cause.isInterruptedOnly(fake.causes[0]!))
-        assert.deepStrictEqual(fake.log, ["onOpen", "open", "write 5", "wait", "finalizer", "end+trailers"])
+        assert.deepStrictEqual(fake.log, ["open", "write 5", "wait", "finalizer", "end+trailers"])
         assert.strictEqual(fake.ends[0]!["Lambda-Runtime-Function-Error-Type"], ErrorReport.InterruptedType)
       })
     )
@@ -697,7 +693,7 @@ describe("ChunkedUpload.run", () => {
         const stream = Stream.make(bytesOf("a")).pipe(Stream.ensuring(fake.finalizer))
         const exit = yield* Effect.exit(ChunkedUpload.run(stream, fake.open, fake.options()))
         assert.deepStrictEqual(exit, Exit.fail(refused))
-        assert.deepStrictEqual(fake.log, ["onOpen", "open", "finalizer"])
+        assert.deepStrictEqual(fake.log, ["open", "finalizer"])
       })
     )
 
@@ -708,7 +704,7 @@ describe("ChunkedUpload.run", () => {
         const stream = Stream.make(bytesOf("a")).pipe(Stream.ensuring(fake.finalizer))
         const exit = yield* Effect.exit(ChunkedUpload.run(stream, fake.open, fake.options()))
         assert.deepStrictEqual(exit, Exit.succeed({ _tag: "Broken", bytes: 1, error: rejected }))
-        assert.deepStrictEqual(fake.log.slice(0, 5), ["onOpen", "open", "write 1", "finalizer", "end"])
+        assert.deepStrictEqual(fake.log.slice(0, 5), ["open", "write 1", "finalizer", "end"])
         assert.deepStrictEqual(fake.ends, [undefined])
       })
     )
