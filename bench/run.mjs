@@ -637,7 +637,8 @@ const summarizeRecords = (context, records) => {
       cell(rss, "ric"),
       ...(has("floor") && has("bare") ? [fmt(ratioOf(runs, scenario, h, "floor", "bare"), 2)] : []),
       ...(has("variant") && has("bare") ? [fmt(ratioOf(runs, scenario, h, "variant", "bare"), 2)] : []),
-      ...(has("variant") ? [fmt(ratioOf(runs, scenario, h, "variant", "effect"), 2)] : [])
+      ...(has("variant") ? [fmt(ratioOf(runs, scenario, h, "variant", "effect"), 2)] : []),
+      ...(has("variant") && has("ric") ? [fmt(ratioOf(runs, scenario, rss, "variant", "ric"), 2)] : [])
     ])
   }
   const ratios = table(
@@ -652,7 +653,8 @@ const summarizeRecords = (context, records) => {
       "peak RSS ×official",
       ...(has("floor") && has("bare") ? ["floor: headline ×bare"] : []),
       ...(has("variant") && has("bare") ? ["variant: headline ×bare"] : []),
-      ...(has("variant") ? ["variant: headline ×effect"] : [])
+      ...(has("variant") ? ["variant: headline ×effect"] : []),
+      ...(has("variant") && has("ric") ? ["variant: peak RSS ×official"] : [])
     ],
     ratioRows
   )
