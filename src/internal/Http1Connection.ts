@@ -171,12 +171,27 @@ export class Http1Connection {
    * Start an exchange: register `callback`, then write `head` (the request line and headers, ending with a blank
    * line) and `body`. For a body written in parts (chunked), pass no body and write to {@link raw} afterwards.
    */
-  exchange(head: string, body: Uint8Array | undefined, callback: Callback, guarded = false): void {
+  exchange(head: string, body: string | Uint8Array | undefined, callback: Callback, guarded = false): void {
     const socket = this.begin(callback)
     // The guard also covers the upload: a large body gets time for the API to read it at a modest rate.
     if (guarded) this.guard(body === undefined ? 0 : uploadAllowanceMs(body.length))
     if (body === undefined || body.length === 0) {
       socket.write(head, "latin1")
+    } else if (typeof body === "string") {
+      // The head is Latin-1, the body UTF-8: a small body shares one write with the head; a large one is encoded
+      // by the socket's own write (no Buffer copy of it outlives the write).
+      if (body.length <= 16 * 1024) {
+        const headLength = Buffer.byteLength(head, "latin1")
+        const buffer = Buffer.allocUnsafe(headLength + Buffer.byteLength(body, "utf8"))
+        buffer.write(head, 0, "latin1")
+        buffer.write(body, headLength, "utf8")
+        socket.write(buffer)
+      } else {
+        socket.cork()
+        socket.write(head, "latin1")
+        socket.write(body, "utf8")
+        socket.uncork()
+      }
     } else if (body.length <= 16 * 1024) {
       const headLength = Buffer.byteLength(head, "latin1")
       const buffer = Buffer.allocUnsafe(headLength + body.length)

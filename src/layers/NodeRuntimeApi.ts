@@ -76,7 +76,7 @@ export const make = (options: Options) =>
     const nextHead = Wire.getHead(RuntimeApi.Paths.next, common)
     const retries = options.nextRetries ?? 3
 
-    const exchange = (endpoint: string, head: string, body: Uint8Array | undefined, guarded: boolean) =>
+    const exchange = (endpoint: string, head: string, body: string | Uint8Array | undefined, guarded: boolean) =>
       Effect.async<Response, RuntimeApi.RuntimeApiError>((resume) => {
         if (pool.closed) {
           resume(Effect.fail(transportError(endpoint, new ConnectionClosed("the client is shut down"))))
@@ -131,7 +131,7 @@ export const make = (options: Options) =>
       return Effect.succeed({ requestId, headers: response.headers, body: response.body })
     }
 
-    const post = (endpoint: string, head: string, body: Uint8Array) =>
+    const post = (endpoint: string, head: string, body: string | Uint8Array) =>
       Effect.flatMap(
         Effect.catchIf(
           exchange(endpoint, head, body, true),
@@ -276,7 +276,7 @@ export const make = (options: Options) =>
             RuntimeApi.Paths.response(invocation.requestId),
             common,
             contentType,
-            body.length,
+            typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length,
             Wire.invocationIdField(invocation.headers)
           ),
           body

@@ -75,6 +75,9 @@ export class TestRuntimeApi extends Context.Tag("effect-lambda-runtime/TestRunti
 let counter = 0
 
 /** An in-memory streamed reply: every chunk is accepted at once; `end` records it. */
+/** A buffered reply's bytes (a string reply is UTF-8). */
+const bytesOf = (body: string | Uint8Array): Uint8Array => (typeof body === "string" ? Buffer.from(body, "utf8") : body)
+
 const memoryStream = (
   invocation: RuntimeApi.Invocation,
   contentType: string,
@@ -160,7 +163,7 @@ export const layer = (
       const api = RuntimeApi.RuntimeApi.of({
         next: Queue.take(pending),
         reply: (invocation, body, contentType) =>
-          record({ _tag: "Response", requestId: invocation.requestId, body, contentType }),
+          record({ _tag: "Response", requestId: invocation.requestId, body: bytesOf(body), contentType }),
         openStream: (invocation, contentType) => Effect.sync(() => memoryStream(invocation, contentType, record)),
         reportError: (invocation, report) => record({ _tag: "Error", requestId: invocation.requestId, report }),
         reportInitError: (report) => record({ _tag: "InitError", report })
@@ -243,7 +246,7 @@ export const invoke = <E, R>(
       next: Effect.never,
       reply: (invocation, body, contentType) =>
         Effect.sync(() => {
-          replies.push({ _tag: "Response", requestId: invocation.requestId, body, contentType })
+          replies.push({ _tag: "Response", requestId: invocation.requestId, body: bytesOf(body), contentType })
         }),
       openStream: (invocation, contentType) =>
         Effect.sync(() =>

@@ -84,10 +84,10 @@ export interface StreamWriter {
 export interface Service {
   /** Long-poll `GET /runtime/invocation/next`. No client timeout. */
   readonly next: Effect.Effect<Invocation, RuntimeApiError>
-  /** `POST /runtime/invocation/{id}/response` with a buffered body. */
+  /** `POST /runtime/invocation/{id}/response` with a buffered body (a string is sent as UTF-8). */
   readonly reply: (
     invocation: Invocation,
-    body: Uint8Array,
+    body: string | Uint8Array,
     contentType: string
   ) => Effect.Effect<void, RuntimeApiError>
   /** Open a streamed `POST /runtime/invocation/{id}/response`; the head goes out with the first chunk. */

@@ -337,6 +337,27 @@ describe("NodeRuntimeApi (raw wire)", () => {
     })
   )
 
+  it.scopedLive("a string reply is sent as UTF-8 with its byte length, small (one write) and large (over 16 KiB)", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        socket.write(request.head.startsWith("GET") ? invocationResponse(`s-${request.head.length}`, "{}") : accepted)
+      })
+      const api = yield* client(server.port)
+      const small = '{"city":"東京","note":"naïve ✓"}'
+      const large = JSON.stringify({ items: Array.from({ length: 4000 }, (_, i) => `東京-${i}-✓`) })
+      assert.isAbove(large.length, 16 * 1024)
+      for (const body of [small, large]) {
+        const invocation = yield* api.next
+        yield* api.reply(invocation, body, "application/json")
+        const posted = server.requests[server.requests.length - 1]!
+        const bytes = Buffer.from(body, "utf8")
+        assert.notStrictEqual(bytes.length, body.length)
+        assert.include(posted.head, `Content-Length: ${bytes.length}`)
+        assert.isTrue(posted.body.equals(bytes))
+      }
+    })
+  )
+
   it.scopedLive("init error: POST /runtime/init/error with the type header", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((_request, socket) => socket.write(accepted))

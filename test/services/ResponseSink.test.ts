@@ -27,7 +27,12 @@ const fakeApi = (
     next: Effect.never,
     reply: (invocation, body, contentType) =>
       Effect.suspend(() => {
-        calls.push({ _tag: "reply", requestId: invocation.requestId, body, contentType })
+        calls.push({
+          _tag: "reply",
+          requestId: invocation.requestId,
+          body: typeof body === "string" ? Buffer.from(body, "utf8") : body,
+          contentType
+        })
         if (options.replyError !== undefined) return Effect.fail(options.replyError)
         return options.replyStatus === undefined
           ? Effect.void

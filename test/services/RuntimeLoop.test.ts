@@ -639,7 +639,7 @@ describe("RuntimeLoop", () => {
         next: Effect.never,
         reply: (invocation, body) =>
           Effect.sync(() => {
-            posted.push({ id: invocation.requestId, body: text(body) })
+            posted.push({ id: invocation.requestId, body: typeof body === "string" ? body : text(body) })
           }),
         reportError: (invocation, report) =>
           Effect.sync(() => {
