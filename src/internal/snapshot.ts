@@ -50,7 +50,7 @@ export const isBuilding = (): boolean => {
     return false
   }
   const v8 = process.getBuiltinModule?.("node:v8")
-  return v8?.startupSnapshot?.isBuildingSnapshot() === true
+  return Boolean(v8?.startupSnapshot?.isBuildingSnapshot())
 }
 
 /**

@@ -25,6 +25,9 @@ const outputLimit = 64 * 1024
  */
 export const errorText = (stderr: string): string => {
   const lines = stderr
+    // Node's warning that a builtin module (worker_threads, …) is not verified in snapshots: not the failure.
+    .replace(/^\(node:\d+\) Warning: It's not yet fully verified[^\n]*\n(?:[^\n(][^\n]*\n)*/gm, "")
+    .replace(/^\(Use `node --trace-warnings[^\n]*\n/gm, "")
     .split("\n")
     .map((line) => line.trimEnd())
     .filter(
