@@ -93,7 +93,8 @@ export const snapshotEntry = (specifier: string, entryLabel: string, hasLayer: b
     `  LambdaRuntime.runMain(user.handler${hasLayer ? ", { layer: user.layer }" : ""})`,
     "}",
     "setImmediate(() => {",
-    `  const open = process.getActiveResourcesInfo().filter((name) => name !== "Immediate")`,
+    // Not listed: this very callback, and the process's own stdio pipes (stderr once a warning was written).
+    `  const open = process.getActiveResourcesInfo().filter((name) => !["Immediate", "PipeWrap", "TTYWrap"].includes(name))`,
     `  if (open.length > 0) process.stderr.write(${JSON.stringify(`${snapshotOpenMarker} `)} + open.join(", ") + "\\n")`,
     "})",
     ""
