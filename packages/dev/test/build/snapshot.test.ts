@@ -198,12 +198,12 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
           entry: "packages/dev/test/build/fixtures/snapshot-timer.ts",
           target: "custom",
           snapshot: true,
-          snapshotTimeoutMs: 4_000,
+          snapshotTimeoutMs: 3_000,
           outDir: out
         })
       )
       assert.strictEqual(timer.reason, "Snapshot")
-      assert.include(timer.message, "was not taken within 4000 ms")
+      assert.include(timer.message, "was not taken within 3000 ms")
       assert.include(timer.message, "(still open: Timeout)")
     })
   )
@@ -234,17 +234,6 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
         const arm = yield* refused({ target: "custom", arch: "arm64" })
         assert.strictEqual(arm.reason, "BadOptions")
         assert.include(arm.message, "--arch arm64 builds the snapshot with the Linux arm64 Node.js binary")
-        // The image builds its own: fine for a container.
-        const container = yield* Effect.either(
-          Build.build({
-            entry: "examples/echo.ts",
-            snapshot: true,
-            target: "container",
-            arch: "arm64",
-            outDir: yield* tempDir("el-snap-")
-          })
-        )
-        assert.strictEqual(container._tag, "Right")
       }
       for (const error of [layer]) assert.notInclude(error.message, "\n")
       assert.isFalse(FileSystem.existsSync("/nonexistent/out"))
