@@ -76,6 +76,9 @@ globalThis.Error = SnapshotError
  */
 export const snapshotOpenMarker = "effect-lambda-snapshot: still open once the modules were evaluated:"
 
+/** How many in-memory invocations of an echo handler warm the runtime's code while the snapshot is built. */
+export const snapshotWarmups = 50
+
 /**
  * The entry of a V8 startup snapshot (`--snapshot`): bundled as one CommonJS script (Node's snapshot entry is a
  * single script that can only `require` builtins). The prelude first, then the user's module; `runMain`, called
@@ -88,10 +91,16 @@ export const snapshotEntry = (specifier: string, entryLabel: string, hasLayer: b
     `import * as user from ${JSON.stringify(specifier)}`,
     `import * as Handler from "effect-lambda-runtime/Handler"`,
     `import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"`,
+    `import * as TestRuntimeApi from "effect-lambda-runtime/TestRuntimeApi"`,
+    `import * as Effect from "effect/Effect"`,
     `if (globalThis[${runMainFlag}] !== true) {`,
     `  if (!Handler.isHandler(user.handler)) throw new TypeError(${missingHandler(entryLabel)})`,
     `  LambdaRuntime.runMain(user.handler${hasLayer ? ", { layer: user.layer }" : ""})`,
     "}",
+    // Warm the runtime's own invocation path (an echo handler of its own, in memory: never the user's handler,
+    // no socket, no timer left) so that the code it compiles is in the snapshot.
+    "const warm = Handler.effect((event) => Effect.succeed(event))",
+    `for (let i = 0; i < ${snapshotWarmups}; i++) void Effect.runPromise(TestRuntimeApi.invoke(warm, { id: String(i) }))`,
     "setImmediate(() => {",
     // Not listed: this very callback, and the process's own stdio pipes (stderr once a warning was written).
     `  const open = process.getActiveResourcesInfo().filter((name) => !["Immediate", "PipeWrap", "TTYWrap"].includes(name))`,
