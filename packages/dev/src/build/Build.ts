@@ -24,6 +24,13 @@
  *
  * Every target also writes `index.mjs.map` (the source map; not in the zip).
  *
+ * With `snapshot` (`custom`, `container`) the bundle is `index.cjs`, a V8 startup snapshot entry (one CommonJS
+ * script: a prelude, the user's module, the wrapper, a warm-up of the runtime's own invocation path), and the function
+ * starts with `node --snapshot-blob snapshot.blob`: for `custom` the carried `bin/node` builds `snapshot.blob` here
+ * (the zip holds `bootstrap`, `bin/node`, `snapshot.blob`); for `container` a `RUN` step of the `Dockerfile` builds it
+ * with the image's Node.js (the context holds `bootstrap` and `index.cjs`). A blob only starts on the binary that built
+ * it: not for `managed` nor `nodeFromLayer`, and `custom` only on a Linux machine of the function's architecture.
+ *
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
