@@ -20,7 +20,8 @@
  *   own `bootstrap` on its own `bin/node` (the official binary of the same version): `build-custom`
  *   (`--target custom`) and `build-snapshot` (`--target custom --snapshot`).
  *
- * `--only a,b` times only those variants (every variant still answers one invocation first).
+ * `--only a,b` times only those variants (every variant still answers one invocation first). `--bootstrap NAME=PATH`
+ * adds another function started by its own bootstrap script (e.g. an earlier build's unpacked zip).
  *
  *   node bench/experiments/cold-start.mjs [spawns per variant, default 20] [--node 22] [--before DIR] [--build] [--only a,b]
  */
@@ -41,6 +42,7 @@ const node = resolveNode({ benchDir, major: flag("--node") ?? "22" })
 const before = flag("--before") === undefined ? undefined : Path.resolve(flag("--before"))
 const spawns = Number(argv.find((a, i) => /^\d+$/.test(a) && !["--node"].includes(argv[i - 1])) ?? 20)
 const only = flag("--only")?.split(",")
+const extra = flag("--bootstrap")
 const out = Path.join(benchDir, "build", "experiments")
 Fs.mkdirSync(out, { recursive: true })
 const BANNER = 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);'
@@ -156,7 +158,10 @@ const variants = {
   snapshot: ["--snapshot-blob", blob],
   ric: [Path.join(benchDir, "node_modules", "aws-lambda-ric", "index.mjs"), "echo.handler"],
   bare: [Path.join(benchDir, "clients", "bare-loop.mjs")],
-  ...builds
+  ...builds,
+  ...(extra === undefined
+    ? {}
+    : { [extra.split("=")[0]]: { command: Path.resolve(extra.slice(extra.indexOf("=") + 1)), args: [] } })
 }
 
 const event = Buffer.from('{"id":"42"}')
@@ -233,7 +238,9 @@ for (const name of Object.keys(variants)) {
   const reply = await start(name, true)
   if (reply !== event.toString()) throw new Error(`${name} replied ${JSON.stringify(reply)}`)
 }
-const timed = Object.keys(variants).filter((name) => only === undefined || only.includes(name) || name === "ric")
+const timed = Object.keys(variants).filter(
+  (name) => only === undefined || only.includes(name) || name === "ric" || (extra?.startsWith(`${name}=`) ?? false)
+)
 const times = Object.fromEntries(timed.map((name) => [name, []]))
 for (let i = 0; i < spawns; i++) for (const name of timed) times[name].push(await start(name, false))
 const median = (values) => {
