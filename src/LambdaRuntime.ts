@@ -36,6 +36,7 @@ import * as Url from "node:url"
 import type * as Handler from "./handler/Handler.js"
 import { UnhandledPromiseRejection } from "./internal/ErrorTypes.js"
 import * as ShutdownExtension from "./internal/ShutdownExtension.js"
+import * as Snapshot from "./internal/snapshot.js"
 import * as LambdaLogger from "./layers/LambdaLogger.js"
 import * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
 import * as InvocationContext from "./services/InvocationContext.js"
@@ -219,7 +220,7 @@ const installCrashHandlers = (
 
 /** Shared by every copy of this module in the process (a bundle may hold two). */
 interface Registry {
-  pending: Array<{ readonly site: string; readonly start: () => void }>
+  pending: Array<{ readonly site: string; readonly start: (fromSnapshot: boolean) => void }>
   started: string | undefined
 }
 const registryKey: unique symbol = Symbol.for("effect-lambda-runtime/LambdaRuntime/registry")
@@ -258,6 +259,10 @@ const callSite = (): string => {
  * what it imports); the calls it ignores are logged with both call sites. A `runMain` after the runtime
  * started is an error: it is logged, naming both call sites, and ignored.
  *
+ * In a process that builds a V8 startup snapshot (`node --build-snapshot`, what `effect-lambda build --snapshot`
+ * runs) the runtime does not start: it starts in each process started from the snapshot (`node --snapshot-blob`),
+ * with Effect's default `Random` and `Clock` renewed there (those of the build would be shared by every process).
+ *
  * @since 0.1.0
  * @category running
  */
@@ -272,25 +277,33 @@ export const runMain = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Opti
     )
     return
   }
-  state.pending.push({ site, start: () => start(handler, options) })
+  state.pending.push({ site, start: (fromSnapshot) => start(handler, options, fromSnapshot) })
   if (state.pending.length > 1) return
-  setImmediate(() => {
-    const calls = state.pending
-    state.pending = []
-    const chosen = calls[calls.length - 1]!
-    state.started = chosen.site
-    if (calls.length > 1) {
-      process.stderr.write(
-        `effect-lambda-runtime: runMain was called ${calls.length} times while the modules loaded ` +
-          `(${calls.map((call) => call.site).join("; ")}). In a bundle every module's isMain(import.meta) is true; ` +
-          `only the last call, the entry module's, runs: ${chosen.site}.\n`
-      )
-    }
-    chosen.start()
-  })
+  // Inside a startup snapshot build, the runtime starts in each process started from the snapshot instead.
+  if (Snapshot.isBuilding()) Snapshot.onStart(() => startChosen(state, true))
+  else setImmediate(() => startChosen(state, false))
 }
 
-const start = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE>): void => {
+const startChosen = (state: Registry, fromSnapshot: boolean): void => {
+  const calls = state.pending
+  state.pending = []
+  const chosen = calls[calls.length - 1]!
+  state.started = chosen.site
+  if (calls.length > 1) {
+    process.stderr.write(
+      `effect-lambda-runtime: runMain was called ${calls.length} times while the modules loaded ` +
+        `(${calls.map((call) => call.site).join("; ")}). In a bundle every module's isMain(import.meta) is true; ` +
+        `only the last call, the entry module's, runs: ${chosen.site}.\n`
+    )
+  }
+  chosen.start(fromSnapshot)
+}
+
+const start = <E, R, LE>(
+  handler: Handler.Handler<E, R>,
+  options: Options<R, LE> | undefined,
+  fromSnapshot: boolean
+): void => {
   const main = Effect.suspend(() => {
     const settings = RuntimeConfig.fromEnv(process.env)
     return Effect.matchCauseEffect(settings, {
@@ -337,7 +350,7 @@ const start = <E, R, LE>(handler: Handler.Handler<E, R>, options?: Options<R, LE
     })
   })
   const quiet = Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main)
-  runProcess(quiet as Effect.Effect<never, unknown>)
+  runProcess((fromSnapshot ? Snapshot.withFreshServices(quiet) : quiet) as Effect.Effect<never, unknown>)
 }
 
 /**

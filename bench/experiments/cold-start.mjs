@@ -16,8 +16,14 @@
  *   exact Node binary and source, so it only helps where the build runs the same binary);
  * - `snapshot`: a V8 startup snapshot (`node --build-snapshot`, snapshot-entry.ts): modules evaluated and code
  *   warmed at build time; started with `node --snapshot-blob`. Built by the very binary that runs it.
+ * - with `--build`: what `effect-lambda build` writes for examples/echo.ts (the same handler), started through its
+ *   own `bootstrap` on its own `bin/node` (the official binary of the same version): `build-custom`
+ *   (`--target custom`) and `build-snapshot` (`--target custom --snapshot`).
  *
- *   node bench/experiments/cold-start.mjs [spawns per variant, default 20] [--node 22] [--before DIR]
+ * `--only a,b` times only those variants (every variant still answers one invocation first). `--bootstrap NAME=PATH`
+ * adds another function started by its own bootstrap script (e.g. an earlier build's unpacked zip).
+ *
+ *   node bench/experiments/cold-start.mjs [spawns per variant, default 20] [--node 22] [--before DIR] [--build] [--only a,b]
  */
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
@@ -35,6 +41,8 @@ const flag = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : und
 const node = resolveNode({ benchDir, major: flag("--node") ?? "22" })
 const before = flag("--before") === undefined ? undefined : Path.resolve(flag("--before"))
 const spawns = Number(argv.find((a, i) => /^\d+$/.test(a) && !["--node"].includes(argv[i - 1])) ?? 20)
+const only = flag("--only")?.split(",")
+const extra = flag("--bootstrap")
 const out = Path.join(benchDir, "build", "experiments")
 Fs.mkdirSync(out, { recursive: true })
 const BANNER = 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);'
@@ -108,6 +116,38 @@ console.log(
     `snapshot blob ${size(blob)}`
 )
 
+// The build's own output: `effect-lambda build` as a user runs it (its bootstrap starts its bin/node).
+const builds = {}
+if (argv.includes("--build")) {
+  const major = node.version.replace(/^v/, "").split(".")[0]
+  const cli = Path.join(benchDir, "..", "packages", "dev", "bin", "effect-lambda.js")
+  const example = Path.join(benchDir, "..", "examples", "echo.ts")
+  for (const [name, extra] of [
+    ["build-custom", []],
+    ["build-snapshot", ["--snapshot"]]
+  ]) {
+    const outDir = Path.join(out, name)
+    const r = ChildProcess.spawnSync(
+      process.execPath,
+      [cli, "build", example, "--target", "custom", "--node", major, "--out", outDir, ...extra],
+      { stdio: "pipe", encoding: "utf8" }
+    )
+    if (r.status !== 0) throw new Error(`effect-lambda build ${extra.join(" ")} failed: ${r.stderr}`)
+    // Run what Lambda runs: the zip, unpacked.
+    const unpacked = Path.join(outDir, "unpacked")
+    Fs.rmSync(unpacked, { recursive: true, force: true })
+    const unzip = ChildProcess.spawnSync("unzip", ["-q", Path.join(outDir, "echo", "function.zip"), "-d", unpacked])
+    if (unzip.status !== 0) throw new Error(`cannot unzip the ${name} build`)
+    const version = ChildProcess.spawnSync(Path.join(unpacked, "bin", "node"), ["--version"], {
+      encoding: "utf8"
+    }).stdout.trim()
+    if (version !== node.version) console.log(`note: ${name} runs ${version}, the other variants ${node.version}`)
+    builds[name] = { command: Path.join(unpacked, "bootstrap"), args: [] }
+  }
+  // The same snapshot without the shutdown extension's register round trip before the first /next.
+  builds["build-snapshot-no-ext"] = { ...builds["build-snapshot"], env: { EFFECT_LAMBDA_SHUTDOWN_EXTENSION: "false" } }
+}
+
 const variants = {
   ...(before === undefined ? {} : { before: [Path.join(out, "echo-before.mjs")] }),
   bundle: [Path.join(out, "echo.mjs")],
@@ -117,7 +157,11 @@ const variants = {
   "compile-cache": [bootstrap],
   snapshot: ["--snapshot-blob", blob],
   ric: [Path.join(benchDir, "node_modules", "aws-lambda-ric", "index.mjs"), "echo.handler"],
-  bare: [Path.join(benchDir, "clients", "bare-loop.mjs")]
+  bare: [Path.join(benchDir, "clients", "bare-loop.mjs")],
+  ...builds,
+  ...(extra === undefined
+    ? {}
+    : { [extra.split("=")[0]]: { command: Path.resolve(extra.slice(extra.indexOf("=") + 1)), args: [] } })
 }
 
 const event = Buffer.from('{"id":"42"}')
@@ -143,15 +187,26 @@ const pin = ChildProcess.spawnSync("taskset", ["-c", "1", "true"]).status === 0
 /** Spawn a variant; with `check`, answer one echo invocation and return the reply body; else time to first /next. */
 const start = (name, check) =>
   new Promise((resolve) => {
-    const args = [...variants[name]]
+    const variant = variants[name]
+    const [command, args] = Array.isArray(variant) ? [node.bin, [...variant]] : [variant.command, variant.args]
+    const childEnv = Array.isArray(variant) ? env : { ...env, ...variant.env }
     const t0 = process.hrtime.bigint()
     const child = pin
-      ? ChildProcess.spawn("taskset", ["-c", "1", node.bin, ...args], { env, stdio: "ignore" })
-      : ChildProcess.spawn(node.bin, args, { env, stdio: "ignore" })
+      ? ChildProcess.spawn("taskset", ["-c", "1", command, ...args], { env: childEnv, stdio: "ignore" })
+      : ChildProcess.spawn(command, args, { env: childEnv, stdio: "ignore" })
     let first
     let post = ""
     onData = (socket, data) => {
       const text = data.toString("latin1")
+      // This runtime's shutdown extension registers before its first /next (a round trip, counted), then leaves
+      // its own event/next pending.
+      if (text.startsWith("POST /2020-01-01/extension/register")) {
+        socket.write(
+          "HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: bench\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        )
+        return
+      }
+      if (text.startsWith("GET /2020-01-01/extension/event/next")) return
       if (first === undefined) {
         first = Number(process.hrtime.bigint() - t0) / 1e6
         if (!check) {
@@ -183,8 +238,11 @@ for (const name of Object.keys(variants)) {
   const reply = await start(name, true)
   if (reply !== event.toString()) throw new Error(`${name} replied ${JSON.stringify(reply)}`)
 }
-const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
-for (let i = 0; i < spawns; i++) for (const name of Object.keys(variants)) times[name].push(await start(name, false))
+const timed = Object.keys(variants).filter(
+  (name) => only === undefined || only.includes(name) || name === "ric" || (extra?.startsWith(`${name}=`) ?? false)
+)
+const times = Object.fromEntries(timed.map((name) => [name, []]))
+for (let i = 0; i < spawns; i++) for (const name of timed) times[name].push(await start(name, false))
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length % 2 === 1

@@ -24,6 +24,13 @@
  *
  * Every target also writes `index.mjs.map` (the source map; not in the zip).
  *
+ * With `snapshot` (`custom`, `container`) the bundle is `index.cjs`, a V8 startup snapshot entry (one CommonJS
+ * script: a prelude, the user's module, the wrapper, a warm-up of the runtime's own invocation path), and the function
+ * starts with `node --snapshot-blob snapshot.blob`: for `custom` the carried `bin/node` builds `snapshot.blob` here
+ * (the zip holds `bootstrap`, `bin/node`, `snapshot.blob`); for `container` a `RUN` step of the `Dockerfile` builds it
+ * with the image's Node.js (the context holds `bootstrap` and `index.cjs`). A blob only starts on the binary that built
+ * it: not for `managed` nor `nodeFromLayer`, and `custom` only on a Linux machine of the function's architecture.
+ *
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
@@ -34,6 +41,7 @@ import * as Path from "node:path"
 import * as Bundle from "./internal/bundle.js"
 import * as Entry from "./internal/entry.js"
 import * as NodeBinary from "./internal/nodeBinary.js"
+import * as Snapshot from "./internal/snapshot.js"
 import * as Zip from "./internal/zip.js"
 
 /**
@@ -100,6 +108,13 @@ export interface Options {
   readonly nodeFromLayer?: string | undefined
   /** Where downloaded Node.js binaries are kept. Default: `$EFFECT_LAMBDA_CACHE_DIR`, else `~/.cache/effect-lambda`. */
   readonly cacheDir?: string | undefined
+  /**
+   * `custom` and `container`: start the function from a V8 startup snapshot of its modules (see the module
+   * documentation). Default `false`.
+   */
+  readonly snapshot?: boolean | undefined
+  /** `--snapshot`, `custom`: how long building the snapshot may take. Default 60 000 ms. */
+  readonly snapshotTimeoutMs?: number | undefined
 }
 
 /**
@@ -148,6 +163,14 @@ export interface Report {
     | undefined
   /** `container`: the `Dockerfile`. */
   readonly dockerfile: string | undefined
+  /**
+   * `--snapshot`: the startup snapshot, built here by the carried binary (`custom`) or by the image's Node.js in
+   * the `Dockerfile` (`container`).
+   */
+  readonly snapshot:
+    | { readonly _tag: "Built"; readonly path: string; readonly bytes: number }
+    | { readonly _tag: "InImage" }
+    | undefined
   /** esbuild's warnings. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -159,7 +182,7 @@ export interface Report {
  * @category errors
  */
 export class BuildError extends Data.TaggedError("BuildError")<{
-  readonly reason: "BadOptions" | "EntryNotFound" | "Bundle" | "NodeBinary" | "Write"
+  readonly reason: "BadOptions" | "EntryNotFound" | "Bundle" | "NodeBinary" | "Snapshot" | "Write"
   readonly detail: string
   readonly cause?: unknown
 }> {
@@ -241,6 +264,7 @@ const bundleEntry = (options: {
   readonly target: Target
   readonly node: NodeMajor
   readonly outfile: string
+  readonly snapshot: boolean
 }) =>
   Effect.gen(function* () {
     const resolveDir = Path.dirname(options.entry)
@@ -249,15 +273,19 @@ const bundleEntry = (options: {
     const attempt = (hasLayer: boolean) =>
       Effect.promise(() =>
         Bundle.bundle({
-          contents:
-            options.target === "managed"
+          contents: options.snapshot
+            ? Entry.snapshotEntry(specifier, label, hasLayer)
+            : options.target === "managed"
               ? Entry.managedEntry(specifier, label, hasLayer)
               : Entry.loopEntry(specifier, label, hasLayer),
           resolveDir,
           nodeMajor: options.node,
           conditions: [sourceCondition],
           outfile: options.outfile,
-          required: hasLayer ? ["handler", "layer"] : ["handler"]
+          required: hasLayer ? ["handler", "layer"] : ["handler"],
+          ...(options.snapshot
+            ? { format: "cjs" as const, virtualModules: { [Entry.snapshotPreludeModule]: Entry.snapshotPrelude } }
+            : {})
         })
       )
     // A `layer` export is optional: bundle without it when the entry has none.
@@ -296,6 +324,29 @@ const checkOptions = (options: Options) =>
         )
       }
     }
+    if (options.snapshot === true) {
+      if (target === "managed") {
+        return yield* bad(
+          "--snapshot needs --target custom or container: a startup snapshot only starts on the exact Node.js " +
+            "binary that built it, and Lambda updates the managed runtime's Node.js without notice"
+        )
+      }
+      if (options.nodeFromLayer !== undefined) {
+        return yield* bad(
+          "--snapshot cannot be combined with --node-from-layer: a startup snapshot only starts on the exact " +
+            "Node.js binary that built it, and the layer's binary is not on this machine (drop --node-from-layer " +
+            "to carry Node.js in the zip)"
+        )
+      }
+      const host = process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "arm64" : process.arch
+      if (target === "custom" && (process.platform !== "linux" || host !== arch)) {
+        return yield* bad(
+          `--snapshot --target custom --arch ${arch} builds the snapshot with the Linux ${arch} Node.js binary the ` +
+            `zip carries, which this machine (${process.platform} ${host}) cannot run: build on a Linux ${arch} ` +
+            "machine, or use --target container (the image builds it)"
+        )
+      }
+    }
     const entry = Path.resolve(options.entry)
     const stat = yield* Effect.sync(() => FileSystem.statSync(entry, { throwIfNoEntry: false }))
     if (stat === undefined || !stat.isFile()) {
@@ -305,7 +356,7 @@ const checkOptions = (options: Options) =>
     if (name === "" || name === "." || name === ".." || /[/\\]/.test(name)) {
       return yield* bad(`the function's name must be a plain folder name: got ${JSON.stringify(name)}`)
     }
-    return { target, arch, node, entry, name }
+    return { target, arch, node, entry, name, snapshot: options.snapshot === true }
   })
 
 /**
@@ -317,11 +368,11 @@ const checkOptions = (options: Options) =>
  */
 export const build = (options: Options): Effect.Effect<Report, BuildError> =>
   Effect.gen(function* () {
-    const { arch, entry, name, node, target } = yield* checkOptions(options)
+    const { arch, entry, name, node, snapshot, target } = yield* checkOptions(options)
     const directory = Path.resolve(options.outDir ?? "dist", name)
-    const bundlePath = Path.join(directory, "index.mjs")
+    const bundlePath = Path.join(directory, snapshot ? Entry.snapshotScript : "index.mjs")
     const mapPath = `${bundlePath}.map`
-    const bundled = yield* bundleEntry({ entry, target, node, outfile: bundlePath })
+    const bundled = yield* bundleEntry({ entry, target, node, outfile: bundlePath, snapshot })
 
     const nodeBinary: Report["nodeBinary"] =
       target !== "custom"
@@ -354,26 +405,54 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
     yield* write(bundlePath, bundled.code)
     yield* write(mapPath, bundled.map)
 
-    const zipEntries: Array<Zip.Entry> = [
-      { name: "index.mjs", source: { _tag: "Bytes", bytes: bundled.code }, mode: 0o644 }
-    ]
+    const zipEntries: Array<Zip.Entry> = snapshot
+      ? []
+      : [{ name: "index.mjs", source: { _tag: "Bytes", bytes: bundled.code }, mode: 0o644 }]
     let dockerfile: string | undefined
+    let snapshotOutcome: Report["snapshot"]
     if (target !== "managed") {
       const bootstrap =
-        target === "container" ? Entry.containerBootstrap : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" })
+        target === "container"
+          ? Entry.containerBootstrap(snapshot)
+          : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" }, snapshot)
       yield* write(Path.join(directory, "bootstrap"), bootstrap, 0o755)
-      yield* write(Path.join(directory, "bootstrap.mjs"), Entry.launcher)
-      zipEntries.unshift(
-        { name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 },
-        { name: "bootstrap.mjs", source: { _tag: "Bytes", bytes: Buffer.from(Entry.launcher) }, mode: 0o644 }
-      )
+      zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })
+      if (!snapshot) {
+        yield* write(Path.join(directory, "bootstrap.mjs"), Entry.launcher)
+        zipEntries.splice(1, 0, {
+          name: "bootstrap.mjs",
+          source: { _tag: "Bytes", bytes: Buffer.from(Entry.launcher) },
+          mode: 0o644
+        })
+      }
       if (carried !== undefined)
         zipEntries.push({ name: "bin/node", source: { _tag: "File", path: carried.path }, mode: 0o755 })
     }
+    if (snapshot && carried !== undefined) {
+      const outcome = yield* Effect.promise(() =>
+        Snapshot.build({ node: carried.path, directory, timeoutMs: options.snapshotTimeoutMs ?? 60_000 })
+      )
+      if (outcome._tag === "Failed") {
+        return yield* new BuildError({
+          reason: "Snapshot",
+          detail: `cannot build the startup snapshot of ${
+            Path.relative(process.cwd(), entry) || entry
+          } with Node.js ${carried.version}: ${outcome.detail}`
+        })
+      }
+      snapshotOutcome = { _tag: "Built", path: outcome.path, bytes: outcome.bytes }
+      zipEntries.push({ name: Entry.snapshotBlob, source: { _tag: "File", path: outcome.path }, mode: 0o644 })
+    }
     if (target === "container") {
       dockerfile = Path.join(directory, "Dockerfile")
-      yield* write(dockerfile, Entry.dockerfile({ node, arch }))
-      yield* write(Path.join(directory, ".dockerignore"), "*\n!bootstrap\n!bootstrap.mjs\n!index.mjs\n")
+      yield* write(dockerfile, Entry.dockerfile({ node, arch, snapshot }))
+      yield* write(
+        Path.join(directory, ".dockerignore"),
+        `*\n${Entry.containerFiles(snapshot)
+          .map((file) => `!${file}\n`)
+          .join("")}`
+      )
+      if (snapshot) snapshotOutcome = { _tag: "InImage" }
     }
     const zipPath = Path.join(directory, "function.zip")
     const zipBytes =
@@ -409,6 +488,7 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
           ? { _tag: "Carried", packageName: carried.packageName, version: carried.version, source: carried.source }
           : nodeBinary,
       dockerfile,
+      snapshot: snapshotOutcome,
       warnings: bundled.warnings
     }
     return report
@@ -443,8 +523,15 @@ export const formatReport = (report: Report): string => {
   if (report.zip !== undefined) {
     lines.push(`  zip      ${rel(report.zip.path)}  ${size(report.zip.bytes)} (${report.zip.bytes} bytes)`)
   }
+  if (report.snapshot?._tag === "Built") {
+    lines.push(
+      `  snapshot ${rel(report.snapshot.path)}  ${size(report.snapshot.bytes)} (${report.snapshot.bytes} bytes), built by bin/node`
+    )
+  }
   if (report.dockerfile !== undefined)
     lines.push(`  image    ${rel(report.dockerfile)} (build context: ${rel(report.directory)}/)`)
+  if (report.snapshot?._tag === "InImage")
+    lines.push("  snapshot built by the image's Node.js (the Dockerfile's RUN step)")
   if (report.runtime !== undefined)
     lines.push(
       `  lambda   Runtime ${report.runtime}${report.handler ? `, Handler ${report.handler}` : ""}, Architectures ${report.arch}`

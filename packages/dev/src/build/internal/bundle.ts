@@ -50,7 +50,34 @@ export const bundle = async (options: {
   readonly conditions: ReadonlyArray<string>
   readonly outfile: string
   readonly required: ReadonlyArray<string>
+  /**
+   * `esm` (default): `index.mjs`, Node's `require` through the banner. `cjs`: one CommonJS script, for a startup
+   * snapshot entry (no banner: `import.meta` is empty there, which only `LambdaRuntime.isMain` reads).
+   */
+  readonly format?: "esm" | "cjs"
+  /** Modules that exist only in the bundle: specifier → JavaScript source. */
+  readonly virtualModules?: Readonly<Record<string, string>>
 }): Promise<Bundled | BundleFailure> => {
+  const format = options.format ?? "esm"
+  const extension = format === "esm" ? ".mjs" : ".cjs"
+  const virtual = options.virtualModules ?? {}
+  const plugins: Array<esbuild.Plugin> =
+    Object.keys(virtual).length === 0
+      ? []
+      : [
+          {
+            name: "effect-lambda-virtual",
+            setup: (build) => {
+              build.onResolve({ filter: /^effect-lambda:/ }, (args) =>
+                args.path in virtual ? { path: args.path, namespace: "effect-lambda-virtual" } : undefined
+              )
+              build.onLoad({ filter: /.*/, namespace: "effect-lambda-virtual" }, (args) => ({
+                contents: virtual[args.path] ?? "",
+                loader: "js"
+              }))
+            }
+          }
+        ]
   let result: esbuild.BuildResult<{ metafile: true; write: false }>
   try {
     result = await esbuild.build({
@@ -63,12 +90,13 @@ export const bundle = async (options: {
       bundle: true,
       minify: true,
       treeShaking: true,
-      format: "esm",
+      format,
       platform: "node",
       target: `node${options.nodeMajor}`,
       mainFields: ["module", "main"],
       conditions: [...options.conditions],
-      banner: { js: banner },
+      ...(format === "esm" ? { banner: { js: banner } } : {}),
+      plugins,
       sourcemap: "external",
       metafile: true,
       write: false,
@@ -88,9 +116,9 @@ export const bundle = async (options: {
     (w) => w.id === "import-is-undefined" && options.required.some((name) => w.text.includes(`"${name}"`))
   )
   if (missing.length > 0) return new BundleFailure(missing.map(formatMessage))
-  const code = result.outputFiles.find((file) => file.path.endsWith(".mjs"))
+  const code = result.outputFiles.find((file) => file.path.endsWith(extension))
   const map = result.outputFiles.find((file) => file.path.endsWith(".map"))
-  const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(".mjs"))
+  const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(extension))
   if (code === undefined || map === undefined || output === undefined) {
     return new BundleFailure(["esbuild wrote no bundle"])
   }
@@ -103,6 +131,8 @@ export const bundle = async (options: {
     map: map.contents,
     bytes: code.contents.byteLength,
     inputs,
-    warnings: result.warnings.filter((w) => w.id !== "import-is-undefined").map(formatMessage)
+    warnings: result.warnings
+      .filter((w) => w.id !== "import-is-undefined" && !(format === "cjs" && w.id === "empty-import-meta"))
+      .map(formatMessage)
   }
 }

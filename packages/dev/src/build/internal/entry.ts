@@ -33,6 +33,82 @@ export const loopEntry = (specifier: string, entryLabel: string, hasLayer: boole
     ""
   ].join("\n")
 
+/** The module the snapshot entry imports first (a virtual module of the bundle: {@link snapshotPrelude}). */
+export const snapshotPreludeModule = "effect-lambda:snapshot-prelude"
+
+/**
+ * The first module of a snapshot entry, evaluated before any other. Node 22 aborts `--build-snapshot` (a C++
+ * `std::length_error`) when the heap holds an `Error` whose stack was captured and never read, and Effect creates
+ * such errors while its modules are evaluated. While the snapshot is built, `Error` is therefore a subclass that
+ * reads its own `.stack` at once (which formats it and drops what Node cannot serialize); `instanceof Error` and
+ * the static `stackTraceLimit` / `prepareStackTrace` / `captureStackTrace` keep meaning the native ones. The
+ * runtime's snapshot main (`runMain`, see the runtime's `internal/snapshot.ts`, which reads the same global key)
+ * puts the native `Error` back and turns the eager read off before anything else runs.
+ */
+export const snapshotPrelude = `const key = Symbol.for("effect-lambda-runtime/snapshot/prelude")
+const NativeError = globalThis.Error
+const state = { NativeError, building: true }
+class SnapshotError extends NativeError {
+  constructor(...args) {
+    super(...args)
+    if (state.building) void this.stack
+  }
+  static [Symbol.hasInstance](value) {
+    return this === SnapshotError ? value instanceof NativeError : Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+  static get stackTraceLimit() { return NativeError.stackTraceLimit }
+  static set stackTraceLimit(value) { NativeError.stackTraceLimit = value }
+  static get prepareStackTrace() { return NativeError.prepareStackTrace }
+  static set prepareStackTrace(value) { NativeError.prepareStackTrace = value }
+  static captureStackTrace(target, at) {
+    NativeError.captureStackTrace(target, at ?? SnapshotError.captureStackTrace)
+    if (state.building) void target.stack
+  }
+}
+Object.defineProperty(SnapshotError, "name", { value: "Error" })
+globalThis[key] = state
+globalThis.Error = SnapshotError
+`
+
+/**
+ * What the snapshot entry prints once its modules are evaluated if something is still open then (a timer, a socket,
+ * a server): Node takes the snapshot only once the event loop is empty, so the build reports it if it times out.
+ */
+export const snapshotOpenMarker = "effect-lambda-snapshot: still open once the modules were evaluated:"
+
+/** How many in-memory invocations of an echo handler warm the runtime's code while the snapshot is built. */
+export const snapshotWarmups = 50
+
+/**
+ * The entry of a V8 startup snapshot (`--snapshot`): bundled as one CommonJS script (Node's snapshot entry is a
+ * single script that can only `require` builtins). The prelude first, then the user's module; `runMain`, called
+ * there or here, does not start the runtime while the snapshot is built but registers its start as the snapshot's
+ * main function, which runs in each process started with `node --snapshot-blob`.
+ */
+export const snapshotEntry = (specifier: string, entryLabel: string, hasLayer: boolean): string =>
+  [
+    `import ${JSON.stringify(snapshotPreludeModule)}`,
+    `import * as user from ${JSON.stringify(specifier)}`,
+    `import * as Handler from "effect-lambda-runtime/Handler"`,
+    `import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"`,
+    `import * as TestRuntimeApi from "effect-lambda-runtime/TestRuntimeApi"`,
+    `import * as Effect from "effect/Effect"`,
+    `if (globalThis[${runMainFlag}] !== true) {`,
+    `  if (!Handler.isHandler(user.handler)) throw new TypeError(${missingHandler(entryLabel)})`,
+    `  LambdaRuntime.runMain(user.handler${hasLayer ? ", { layer: user.layer }" : ""})`,
+    "}",
+    // Warm the runtime's own invocation path (an echo handler of its own, in memory: never the user's handler,
+    // no socket, no timer left) so that the code it compiles is in the snapshot.
+    "const warm = Handler.effect((event) => Effect.succeed(event))",
+    `for (let i = 0; i < ${snapshotWarmups}; i++) void Effect.runPromise(TestRuntimeApi.invoke(warm, { id: String(i) }))`,
+    "setImmediate(() => {",
+    // Not listed: this very callback, and the process's own stdio pipes (stderr once a warning was written).
+    `  const open = process.getActiveResourcesInfo().filter((name) => !["Immediate", "PipeWrap", "TTYWrap"].includes(name))`,
+    `  if (open.length > 0) process.stderr.write(${JSON.stringify(`${snapshotOpenMarker} `)} + open.join(", ") + "\\n")`,
+    "})",
+    ""
+  ].join("\n")
+
 /**
  * The entry of a bundle for Lambda's managed Node.js runtime: exports `handler` through the managed-runtime
  * adapter (the Layer is built during the module's import: the function's init). Outside the managed runtime (no
@@ -90,46 +166,88 @@ case "\${NODE_OPTIONS:-}" in
   *--max-semi-space-size*) semi= ;;
 esac`
 
+/** The file name of the startup snapshot next to `bootstrap` (`--snapshot`). */
+export const snapshotBlob = "snapshot.blob"
+
+/** The file name of the snapshot entry, the bundle a `--snapshot` build writes instead of `index.mjs`. */
+export const snapshotScript = "index.cjs"
+
+/** What `node` runs after its flags: the launcher, or the startup snapshot (whose main starts the runtime). */
+const nodeMain = (snapshot: boolean): string =>
+  snapshot ? `--snapshot-blob "$dir/${snapshotBlob}"` : `"$dir/bootstrap.mjs"`
+
 /**
  * `bootstrap` of a `provided.al2023` function. It uses shell builtins only: a custom runtime starts with no Node.js
- * and possibly no PATH.
+ * and possibly no PATH. With `snapshot`, Node.js starts from `snapshot.blob` (built by the carried binary itself).
  */
 export const customBootstrap = (
-  node: { readonly _tag: "Carried" } | { readonly _tag: "Layer"; readonly path: string }
+  node: { readonly _tag: "Carried" } | { readonly _tag: "Layer"; readonly path: string },
+  snapshot = false
 ) =>
   `#!/bin/sh
 # The Lambda custom runtime of this function: effect-lambda-runtime's loop on ${
     node._tag === "Carried" ? "the Node.js binary in this zip (bin/node)" : `the Node.js of a layer (${node.path})`
-  }.
+  }${snapshot ? ",\n# started from the V8 startup snapshot that binary built (snapshot.blob)" : ""}.
 # Generated by effect-lambda build.
 ${scriptDirectory}
 ${semiSpaceFlag}
-exec ${node._tag === "Carried" ? `"$dir/bin/node"` : shellQuote(node.path)} $semi "$dir/bootstrap.mjs"
+exec ${node._tag === "Carried" ? `"$dir/bin/node"` : shellQuote(node.path)} $semi ${nodeMain(snapshot)}
 `
 
-/** The entrypoint of the container image: our loop on the image's Node.js. */
-export const containerBootstrap = `#!/bin/sh
-# The entrypoint of this function's container image: effect-lambda-runtime's loop on the image's Node.js.
+/**
+ * The entrypoint of the container image: our loop on the image's Node.js (with `snapshot`, started from the
+ * snapshot the image's Node.js built in the `Dockerfile`'s `RUN` step).
+ */
+export const containerBootstrap = (snapshot = false): string => `#!/bin/sh
+# The entrypoint of this function's container image: effect-lambda-runtime's loop on the image's Node.js${
+  snapshot ? ",\n# started from the V8 startup snapshot the image's Node.js built (see the Dockerfile)" : ""
+}.
 # Without AWS_LAMBDA_RUNTIME_API (a local \`docker run -p 9000:8080\`) it runs under the image's Runtime Interface
 # Emulator. Generated by effect-lambda build.
 ${scriptDirectory}
 ${semiSpaceFlag}
 if [ -z "\${AWS_LAMBDA_RUNTIME_API:-}" ] && [ -x /usr/local/bin/aws-lambda-rie ]; then
-  exec /usr/local/bin/aws-lambda-rie node $semi "$dir/bootstrap.mjs"
+  exec /usr/local/bin/aws-lambda-rie node $semi ${nodeMain(snapshot)}
 fi
-exec node $semi "$dir/bootstrap.mjs"
+exec node $semi ${nodeMain(snapshot)}
 `
 
 /** The files a container build copies into the image (the `Dockerfile`'s `COPY` sources). */
-export const containerFiles: ReadonlyArray<string> = ["bootstrap", "bootstrap.mjs", "index.mjs"]
+export const containerFiles = (snapshot = false): ReadonlyArray<string> =>
+  snapshot ? ["bootstrap", snapshotScript] : ["bootstrap", "bootstrap.mjs", "index.mjs"]
 
-/** The container image's `Dockerfile`. */
-export const dockerfile = (options: { readonly node: string; readonly arch: "x86_64" | "arm64" }): string =>
+/**
+ * The command that builds the startup snapshot from the snapshot entry, with the `node` that will run it, in the
+ * folder that holds both (`/var/task` in the image).
+ */
+export const buildSnapshotArgs: ReadonlyArray<string> = [
+  "--snapshot-blob",
+  snapshotBlob,
+  "--build-snapshot",
+  snapshotScript
+]
+
+/**
+ * The container image's `Dockerfile`. With `snapshot`, a `RUN` step builds `snapshot.blob` with the image's own
+ * Node.js (a blob only starts on the exact binary that built it), in an empty environment, so a module's
+ * load-time reads of the environment see nothing of the build.
+ */
+export const dockerfile = (options: {
+  readonly node: string
+  readonly arch: "x86_64" | "arm64"
+  readonly snapshot?: boolean | undefined
+}): string =>
   `# The image of this function: effect-lambda-runtime's own loop on AWS Lambda's Node.js ${options.node} base image.
 # Generated by effect-lambda build. Build it with: docker build --platform ${dockerPlatform(options.arch)} -t my-function .
 FROM --platform=${dockerPlatform(options.arch)} public.ecr.aws/lambda/nodejs:${options.node}
-COPY ${containerFiles.join(" ")} /var/task/
-ENTRYPOINT ["/var/task/bootstrap"]
+COPY ${containerFiles(options.snapshot).join(" ")} /var/task/
+${
+  options.snapshot === true
+    ? `# The V8 startup snapshot, built by the image's own Node.js: the function's modules evaluated once, here.
+RUN cd /var/task && env -i "$(command -v node)" ${buildSnapshotArgs.join(" ")}
+`
+    : ""
+}ENTRYPOINT ["/var/task/bootstrap"]
 `
 
 const dockerPlatform = (arch: "x86_64" | "arm64"): string => (arch === "arm64" ? "linux/arm64" : "linux/amd64")

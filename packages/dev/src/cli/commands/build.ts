@@ -5,6 +5,7 @@
  * effect-lambda build src/order.ts                         # dist/order/: index.mjs, function.zip (nodejs22.x, index.handler)
  * effect-lambda build src/order.ts --target custom         # provided.al2023: bootstrap + bin/node in function.zip
  * effect-lambda build src/order.ts --target container      # dist/order/Dockerfile and its build context
+ * effect-lambda build src/order.ts --target custom --snapshot   # + snapshot.blob: started from a V8 startup snapshot
  * ```
  *
  * Prints where the files are, the bundle's size and its five largest inputs, and the zip's size. A bad option or
@@ -59,25 +60,36 @@ const nodeFromLayer = Options.text("node-from-layer").pipe(
   )
 )
 
+const snapshot = Options.boolean("snapshot").pipe(
+  Options.withDescription(
+    "--target custom or container: start from a V8 startup snapshot of the function's modules (built by the " +
+      "carried Node.js, or by the image's in the Dockerfile): a shorter cold start."
+  )
+)
+
 /**
  * The `build` subcommand.
  *
  * @since 0.1.0
  * @category commands
  */
-export const command = Command.make("build", { entry, target, arch, node, out, name, nodeFromLayer }, (options) =>
-  Build.build({
-    entry: options.entry,
-    target: options.target,
-    arch: options.arch,
-    node: options.node,
-    outDir: options.out,
-    name: Option.getOrUndefined(options.name),
-    nodeFromLayer: Option.getOrUndefined(options.nodeFromLayer)
-  }).pipe(
-    Effect.flatMap((report) => Console.log(Build.formatReport(report))),
-    Effect.tapError((error) => Console.error(`effect-lambda build: ${error.message}`))
-  )
+export const command = Command.make(
+  "build",
+  { entry, target, arch, node, out, name, nodeFromLayer, snapshot },
+  (options) =>
+    Build.build({
+      entry: options.entry,
+      target: options.target,
+      arch: options.arch,
+      node: options.node,
+      outDir: options.out,
+      name: Option.getOrUndefined(options.name),
+      nodeFromLayer: Option.getOrUndefined(options.nodeFromLayer),
+      snapshot: options.snapshot
+    }).pipe(
+      Effect.flatMap((report) => Console.log(Build.formatReport(report))),
+      Effect.tapError((error) => Console.error(`effect-lambda build: ${error.message}`))
+    )
 ).pipe(
   Command.withDescription(
     "Bundle a handler file into a Lambda function under <out>/<name>/: index.mjs (minified ESM) and its source " +

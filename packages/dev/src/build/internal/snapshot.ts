@@ -1,0 +1,110 @@
+/**
+ * The `--snapshot` step of a build: `node --snapshot-blob snapshot.blob --build-snapshot index.cjs`, run by the
+ * Node.js binary that will start the function (a blob only starts on the exact binary that built it), in the
+ * function's folder, with an empty environment (what a module reads from the environment while it is evaluated is
+ * read here, not on Lambda; an empty environment makes such a read visible instead of baking in the build
+ * machine's values) and a time limit (Node takes the snapshot only once the event loop is empty: a timer, socket or
+ * server opened while the modules are evaluated keeps it waiting forever).
+ */
+import * as ChildProcess from "node:child_process"
+import * as FileSystem from "node:fs"
+import * as Path from "node:path"
+import * as Entry from "./entry.js"
+
+export type Outcome =
+  | { readonly _tag: "Built"; readonly path: string; readonly bytes: number }
+  | { readonly _tag: "Failed"; readonly detail: string }
+
+/** At most this many bytes of Node's output are kept. */
+const outputLimit = 64 * 1024
+
+/**
+ * Node's error output as a message: the error lines, without the stack frames (of a minified bundle: one line,
+ * thousands of columns), the source excerpt Node prints above an uncaught error (the bundle's one line) and its
+ * caret, and the version trailer.
+ */
+export const errorText = (stderr: string): string => {
+  const lines = stderr
+    // Node's warning that a builtin module (worker_threads, …) is not verified in snapshots: not the failure.
+    .replace(/^\(node:\d+\) Warning: It's not yet fully verified[^\n]*\n(?:[^\n(][^\n]*\n)*/gm, "")
+    .replace(/^\(Use `node --trace-warnings[^\n]*\n/gm, "")
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter(
+      (line) =>
+        !/^\s+at /.test(line) &&
+        !/^\s*\^+\s*$/.test(line) &&
+        !/^Node\.js v\d/.test(line) &&
+        !line.startsWith(Entry.snapshotOpenMarker) &&
+        line.length <= 400
+    )
+  const kept: Array<string> = []
+  for (const line of lines) {
+    if (line === "" && (kept.length === 0 || kept[kept.length - 1] === "")) continue
+    kept.push(line)
+  }
+  while (kept.length > 0 && kept[kept.length - 1] === "") kept.pop()
+  return kept.slice(0, 20).join("\n")
+}
+
+/** Build `<directory>/snapshot.blob` from `<directory>/index.cjs` with `node`. */
+export const build = (options: {
+  readonly node: string
+  readonly directory: string
+  readonly timeoutMs: number
+}): Promise<Outcome> =>
+  new Promise((resolve) => {
+    const blob = Path.join(options.directory, Entry.snapshotBlob)
+    const child = ChildProcess.spawn(options.node, [...Entry.buildSnapshotArgs], {
+      cwd: options.directory,
+      env: {},
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    const collect = (chunk: string) => {
+      if (output.length < outputLimit) output += chunk
+    }
+    child.stdout.setEncoding("utf8").on("data", collect)
+    child.stderr.setEncoding("utf8").on("data", collect)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill("SIGKILL")
+    }, options.timeoutMs)
+    child.on("error", (error) => {
+      clearTimeout(timer)
+      resolve({ _tag: "Failed", detail: `cannot run ${options.node}: ${error.message}` })
+    })
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      const text = errorText(output)
+      if (timedOut) {
+        const open = output
+          .split("\n")
+          .find((line) => line.startsWith(Entry.snapshotOpenMarker))
+          ?.slice(Entry.snapshotOpenMarker.length)
+          .trim()
+        resolve({
+          _tag: "Failed",
+          detail:
+            `the snapshot was not taken within ${options.timeoutMs} ms: Node takes it once the event loop is empty, ` +
+            `and something the function's modules start while they are evaluated keeps it busy` +
+            (open === undefined || open === "" ? "" : ` (still open: ${open})`) +
+            ": open sockets, timers and servers in the Layer or the handler instead" +
+            (text === "" ? "" : `\n${text}`)
+        })
+        return
+      }
+      const stat = FileSystem.statSync(blob, { throwIfNoEntry: false })
+      if (code === 0 && stat !== undefined && stat.size > 0) {
+        resolve({ _tag: "Built", path: blob, bytes: stat.size })
+        return
+      }
+      resolve({
+        _tag: "Failed",
+        detail:
+          `node --build-snapshot ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
+          (text === "" ? "" : `:\n${text}`)
+      })
+    })
+  })

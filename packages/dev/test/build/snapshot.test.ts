@@ -1,0 +1,242 @@
+/**
+ * `effect-lambda build --snapshot`, wire first: what the build writes starts as a real process from its V8 startup
+ * snapshot (the zip's own `bin/node` for `custom`; for `container`, the `Dockerfile`'s own `RUN` command run here
+ * with the official Node.js 22 binary, then its entrypoint) and serves the Runtime API server, which checks the
+ * bytes.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
+import * as FileSystem from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Build from "../../src/build/Build.js"
+import * as Entry from "../../src/build/internal/entry.js"
+import * as NodeBinary from "../../src/build/internal/nodeBinary.js"
+import { buildCommand, root, run, start, tempDir, zipModes } from "./support.js"
+
+const server = RuntimeApiServer.make()
+
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8")
+
+const commandLine = (pid: number | undefined): ReadonlyArray<string> =>
+  FileSystem.readFileSync(`/proc/${pid}/cmdline`, "utf8")
+    .split("\0")
+    .filter((arg) => arg !== "")
+
+/** The official Node.js 22 binary, from where a build takes it (the cache the custom builds fill). */
+const node22 = Effect.promise(() => {
+  const fromEnv = process.env.EFFECT_LAMBDA_CACHE_DIR
+  const cache =
+    fromEnv !== undefined && fromEnv !== ""
+      ? fromEnv
+      : Path.join(process.env.XDG_CACHE_HOME || Path.join(Os.homedir(), ".cache"), "effect-lambda")
+  return NodeBinary.resolve({ arch: "x86_64", major: "22", from: root, cacheDir: Path.join(cache, "node") })
+})
+
+/** The reply to `event` must be exactly `expected`, twice (the second invocation on the warm process). */
+const invokeTwice = (api: RuntimeApiServer.Service, events: ReadonlyArray<readonly [string, string]>) =>
+  Effect.gen(function* () {
+    for (const [event, expected] of events) {
+      const outcome = yield* api.invoke({ event })
+      assert.strictEqual(outcome._tag, "Response")
+      if (outcome._tag === "Response") assert.strictEqual(text(outcome.body), expected)
+    }
+    assert.deepStrictEqual(yield* api.violations, [])
+  })
+
+/**
+ * A container build's image, made here: the `COPY` sources into a folder standing for `/var/task`, then the
+ * `Dockerfile`'s `RUN` command itself (its `/var/task` replaced by that folder) with Node.js 22 first on the PATH.
+ */
+const imageOf = (report: Build.Report) =>
+  Effect.gen(function* () {
+    const node = yield* node22
+    const dockerfile = FileSystem.readFileSync(report.dockerfile ?? "", "utf8")
+    const task = yield* tempDir("el-task-")
+    const sources = /^COPY (.+) \/var\/task\/$/m.exec(dockerfile)?.[1]?.split(" ") ?? []
+    for (const source of sources) FileSystem.copyFileSync(Path.join(report.directory, source), Path.join(task, source))
+    FileSystem.chmodSync(Path.join(task, "bootstrap"), 0o755)
+    const runs = [...dockerfile.matchAll(/^RUN (.+)$/gm)].map((match) => match[1] ?? "")
+    assert.strictEqual(runs.length, 1, dockerfile)
+    const ran = yield* run("/bin/sh", ["-c", (runs[0] ?? "").replaceAll("/var/task", task)], {
+      env: { PATH: `${Path.dirname(node.path)}:/usr/bin:/bin` }
+    })
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    assert.isAbove(FileSystem.statSync(Path.join(task, Entry.snapshotBlob)).size, 0)
+    const entrypoint = /^ENTRYPOINT \["\/var\/task\/(\S+)"\]$/m.exec(dockerfile)?.[1] ?? ""
+    return { task, entrypoint: Path.join(task, entrypoint), nodeDir: Path.dirname(node.path), node: node.path }
+  })
+
+describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
+  it.scopedLive(
+    "custom: the zip's bootstrap starts bin/node from snapshot.blob; it serves, then stops on SIGTERM",
+    () =>
+      Effect.gen(function* () {
+        const out = yield* tempDir("el-snap-")
+        const built = yield* buildCommand(["examples/echo.ts", "--target", "custom", "--snapshot", "--out", out])
+        assert.strictEqual(built.code, 0, built.stderr)
+        const dir = Path.join(out, "echo")
+        assert.match(
+          built.stdout,
+          /^ {2}snapshot \S+snapshot\.blob\s+[\d.]+ [KM]B \((\d+) bytes\), built by bin\/node$/m
+        )
+        const modes = yield* zipModes(Path.join(dir, "function.zip"))
+        assert.deepStrictEqual(Object.fromEntries(modes), {
+          bootstrap: "-rwxr-xr-x",
+          "bin/node": "-rwxr-xr-x",
+          "snapshot.blob": "-rw-r--r--"
+        })
+        const unpacked = yield* tempDir("el-unpacked-")
+        const unzipped = yield* run("unzip", ["-q", Path.join(dir, "function.zip"), "-d", unpacked])
+        assert.strictEqual(unzipped.code, 0, unzipped.stderr)
+
+        const api = yield* server
+        const fn = yield* start(
+          "/usr/bin/env",
+          ["-i", "PATH=/nonexistent", `AWS_LAMBDA_RUNTIME_API=${api.address}`, "./bootstrap"],
+          { cwd: unpacked }
+        )
+        yield* invokeTwice(api, [
+          ['{"id":"42"}', '{"id":"42"}'],
+          ['{"a":[1,2,{"b":"é"}],"n":null}', '{"a":[1,2,{"b":"é"}],"n":null}']
+        ])
+        assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/node"))
+        const args = commandLine(fn.child.pid)
+        assert.includeMembers([...args], [`--max-semi-space-size=${Entry.semiSpaceMiB}`, "--snapshot-blob"])
+        assert.strictEqual(args[args.indexOf("--snapshot-blob") + 1], "./snapshot.blob")
+        // The runtime's signal handlers were installed by the snapshot's main: SIGTERM ends it cleanly.
+        fn.child.kill("SIGTERM")
+        const code = yield* fn.exited.pipe(Effect.timeout("5 seconds"))
+        assert.strictEqual(code, 0, fn.output())
+      })
+  )
+
+  it.scopedLive("container: the Dockerfile's RUN builds the blob with the image's node; the entrypoint uses it", () =>
+    Effect.gen(function* () {
+      const out = yield* tempDir("el-snap-")
+      const report = yield* Build.build({
+        entry: "packages/dev/test/build/fixtures/with-layer.ts",
+        target: "container",
+        snapshot: true,
+        outDir: out
+      })
+      assert.deepStrictEqual(report.snapshot, { _tag: "InImage" })
+      const dockerfile = FileSystem.readFileSync(report.dockerfile ?? "", "utf8")
+      assert.match(dockerfile, /^FROM --platform=linux\/amd64 public\.ecr\.aws\/lambda\/nodejs:22$/m)
+      assert.match(dockerfile, /^ENTRYPOINT \["\/var\/task\/bootstrap"\]$/m)
+      // RUN comes after COPY and before ENTRYPOINT.
+      assert.isBelow(dockerfile.indexOf("\nCOPY "), dockerfile.indexOf("\nRUN "))
+      assert.isBelow(dockerfile.indexOf("\nRUN "), dockerfile.indexOf("\nENTRYPOINT "))
+      const ignored = FileSystem.readFileSync(Path.join(report.directory, ".dockerignore"), "utf8").split("\n")
+      assert.includeMembers(ignored, ["!bootstrap", `!${Entry.snapshotScript}`])
+
+      const image = yield* imageOf(report)
+      const api = yield* server
+      const fn = yield* start(image.entrypoint, [], {
+        cwd: "/",
+        env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address }
+      })
+      yield* invokeTwice(api, [
+        ['{"n":1}', '{"greeting":"hello from the layer","event":{"n":1}}'],
+        ['{"n":2}', '{"greeting":"hello from the layer","event":{"n":2}}']
+      ])
+      assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), FileSystem.realpathSync(image.node))
+      assert.include(commandLine(fn.child.pid), "--snapshot-blob")
+    })
+  )
+
+  it.scopedLive("two processes from one blob: different Random draws, a current clock, the native Error", () =>
+    Effect.gen(function* () {
+      const out = yield* tempDir("el-snap-")
+      const report = yield* Build.build({
+        entry: "packages/dev/test/build/fixtures/snapshot-random.ts",
+        target: "container",
+        snapshot: true,
+        outDir: out
+      })
+      const image = yield* imageOf(report)
+      const replies: Array<{ random: number; clockSkewMs: number; nativeError: boolean }> = []
+      for (let i = 0; i < 2; i++) {
+        const api = yield* server
+        const fn = yield* start(image.entrypoint, [], {
+          cwd: "/",
+          env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address }
+        })
+        const outcome = yield* api.invoke({ event: "{}" })
+        assert.strictEqual(outcome._tag, "Response", fn.output())
+        if (outcome._tag === "Response") replies.push(JSON.parse(text(outcome.body)))
+      }
+      assert.strictEqual(replies.length, 2)
+      assert.notStrictEqual(replies[0]?.random, replies[1]?.random)
+      for (const reply of replies) {
+        assert.isTrue(reply.nativeError)
+        assert.isBelow(reply.clockSkewMs, 5_000)
+      }
+    })
+  )
+
+  it.scopedLive("a module that opens a socket or a timer at load: the build fails with Node's words", () =>
+    Effect.gen(function* () {
+      const out = yield* tempDir("el-snap-")
+      const socket = yield* Effect.flip(
+        Build.build({
+          entry: "packages/dev/test/build/fixtures/snapshot-socket.ts",
+          target: "custom",
+          snapshot: true,
+          outDir: out
+        })
+      )
+      assert.strictEqual(socket.reason, "Snapshot")
+      assert.match(socket.message, /^cannot build the startup snapshot of \S+snapshot-socket\.ts with Node\.js 22\./)
+      assert.include(socket.message, "connect ECONNREFUSED 127.0.0.1:9")
+      assert.notMatch(socket.message, /^\s+at /m)
+      assert.notInclude(socket.message, "worker_threads")
+
+      const timer = yield* Effect.flip(
+        Build.build({
+          entry: "packages/dev/test/build/fixtures/snapshot-timer.ts",
+          target: "custom",
+          snapshot: true,
+          snapshotTimeoutMs: 3_000,
+          outDir: out
+        })
+      )
+      assert.strictEqual(timer.reason, "Snapshot")
+      assert.include(timer.message, "was not taken within 3000 ms")
+      assert.include(timer.message, "(still open: Timeout)")
+    })
+  )
+
+  it.scopedLive("usage errors: exit code 2 and one line", () =>
+    Effect.gen(function* () {
+      const bin = Path.join(root, "packages/dev/bin/effect-lambda.js")
+      const managed = yield* run(process.execPath, [
+        bin,
+        "build",
+        "examples/echo.ts",
+        "--snapshot",
+        "--out",
+        "/nonexistent/out"
+      ])
+      assert.strictEqual(managed.code, 2, managed.stderr)
+      assert.strictEqual(managed.stderr.trimEnd().split("\n").length, 1, managed.stderr)
+      assert.match(
+        managed.stderr,
+        /^effect-lambda build: --snapshot needs --target custom or container: .*Lambda updates the managed runtime's Node\.js/
+      )
+      const refused = (options: Partial<Build.Options>) =>
+        Effect.flip(Build.build({ entry: "examples/echo.ts", snapshot: true, outDir: "/nonexistent/out", ...options }))
+      const layer = yield* refused({ target: "custom", nodeFromLayer: "/opt/bin/node" })
+      assert.strictEqual(layer.reason, "BadOptions")
+      assert.include(layer.message, "--snapshot cannot be combined with --node-from-layer")
+      if (process.arch === "x64") {
+        const arm = yield* refused({ target: "custom", arch: "arm64" })
+        assert.strictEqual(arm.reason, "BadOptions")
+        assert.include(arm.message, "--arch arm64 builds the snapshot with the Linux arm64 Node.js binary")
+      }
+      for (const error of [layer]) assert.notInclude(error.message, "\n")
+      assert.isFalse(FileSystem.existsSync("/nonexistent/out"))
+    })
+  )
+})
