@@ -23,6 +23,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -145,8 +146,12 @@ export const program = <E, R, LE>(
         )
       )
     )
-    const userLayer = (options?.layer ?? Layer.empty) as Layer.Layer<R, LE>
-    const context = yield* Layer.buildWithScope(userLayer, userScope).pipe(
+    const userLayer = options?.layer as Layer.Layer<R, LE> | undefined
+    const context = yield* (
+      userLayer === undefined
+        ? Effect.succeed(Context.empty() as Context.Context<R>)
+        : Layer.buildWithScope(userLayer, userScope)
+    ).pipe(
       Effect.catchAllCause((cause) => {
         const report = ErrorReport.fromCause(cause)
         return Effect.logError(`Init Error: ${report.errorType}: ${report.errorMessage}`, cause).pipe(
@@ -314,39 +319,43 @@ const start = <E, R, LE>(
           Effect.failCause(cause)
         ).pipe(Effect.provide(LambdaLogger.layer({ format: "Text", level: "INFO" })))
       },
-      onSuccess: (config) =>
-        Effect.scoped(
-          Effect.zipRight(
-            config.shutdownExtension
-              ? ShutdownExtension.register({
-                  host: config.runtimeApiHost,
-                  port: config.runtimeApiPort,
-                  answerTimeoutMs: config.answerTimeoutMs
-                })
-              : Effect.void,
-            program(handler, options)
-          )
-        ).pipe(
+      onSuccess: (config) => {
+        // The runtime's own services are built by direct calls (no Layer graph to evaluate at start).
+        const served = Effect.flatMap(
+          NodeRuntimeApi.make({
+            host: config.runtimeApiHost,
+            port: config.runtimeApiPort,
+            answerTimeoutMs: config.answerTimeoutMs
+          }),
+          (api) => {
+            const sink = ResponseSink.make(api, { maxStreamedBytes: config.maxStreamedBytes })
+            const loop = RuntimeLoop.make(api, sink, config)
+            return Effect.zipRight(
+              config.shutdownExtension
+                ? ShutdownExtension.register({
+                    host: config.runtimeApiHost,
+                    port: config.runtimeApiPort,
+                    answerTimeoutMs: config.answerTimeoutMs
+                  })
+                : Effect.void,
+              program(handler, options)
+            ).pipe(
+              Effect.provideService(RuntimeApi.RuntimeApi, api),
+              Effect.provideService(ResponseSink.ResponseSink, sink),
+              Effect.provideService(RuntimeLoop.RuntimeLoop, loop),
+              Effect.provideService(RuntimeConfig.RuntimeConfig, config)
+            )
+          }
+        )
+        return Effect.scoped(served).pipe(
           Effect.tapErrorCause((cause) =>
             Cause.isInterruptedOnly(cause) || Option.exists(Cause.failureOption(cause), (e) => e instanceof InitError)
               ? Effect.void
               : Effect.logFatal("Runtime stopped", cause)
           ),
-          Effect.provide(
-            RuntimeLoop.layer.pipe(
-              Layer.provideMerge(ResponseSink.layer),
-              Layer.provideMerge(
-                NodeRuntimeApi.layer({
-                  host: config.runtimeApiHost,
-                  port: config.runtimeApiPort,
-                  answerTimeoutMs: config.answerTimeoutMs
-                })
-              ),
-              Layer.provideMerge(Layer.succeed(RuntimeConfig.RuntimeConfig, config))
-            )
-          ),
-          Effect.provide(LambdaLogger.layer({ format: config.logFormat, level: config.logLevel }))
+          LambdaLogger.withLogger({ format: config.logFormat, level: config.logLevel })
         )
+      }
     })
   })
   const quiet = Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main)

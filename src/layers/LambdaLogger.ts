@@ -41,6 +41,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberRefs from "effect/FiberRefs"
 import * as HashMap from "effect/HashMap"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -280,6 +281,27 @@ export const layer = (options: Options): Layer.Layer<never> =>
     Logger.remove(Logger.prettyLoggerDefault),
     Logger.minimumLogLevel(effectLevels[options.level])
   )
+
+/**
+ * Run `self` with the {@link make} logger in place of Effect's default (and pretty) logger and the minimum level
+ * set: what {@link layer} provides, without building a Layer.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withLogger =
+  (options: Options) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.locally(
+      Effect.locallyWith(self, FiberRef.currentLoggers, (loggers) =>
+        HashSet.add(
+          HashSet.remove(HashSet.remove(loggers, Logger.defaultLogger), Logger.prettyLoggerDefault),
+          make(options)
+        )
+      ),
+      FiberRef.currentMinimumLogLevel,
+      effectLevels[options.level]
+    )
 
 /**
  * {@link layer} with the format and level read from the `RuntimeConfig` service
