@@ -31,6 +31,22 @@ const parse = (line: string): Record<string, unknown> => {
 }
 
 describe("LambdaLogger", () => {
+  it.effect("withLogger: the same records as the layer, the default logger removed, restored afterwards", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const before = yield* FiberRef.get(FiberRef.currentLoggers)
+      yield* Effect.gen(function* () {
+        yield* Effect.logDebug("debug shown")
+        yield* Effect.logTrace("trace dropped")
+        yield* inInvocation(Effect.logWarning("hi"))
+        const loggers = yield* FiberRef.get(FiberRef.currentLoggers)
+        assert.isFalse(HashSet.has(loggers, Logger.defaultLogger))
+      }).pipe(LambdaLogger.withLogger({ format: "Text", level: "DEBUG", write: (line) => lines.push(line) }))
+      assert.deepStrictEqual(lines, [`${T0}\t-\tDEBUG\tdebug shown\n`, `${T0}\tr-1\tWARN\thi tenantId=t-9\n`])
+      assert.strictEqual(yield* FiberRef.get(FiberRef.currentLoggers), before)
+    })
+  )
+
   describe("Text", () => {
     it.effect("writes timestamp, '-', level and message outside an invocation", () => {
       const { layer, lines } = capture("Text", "INFO")
