@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
+import type * as Net from "node:net"
 import * as Handler from "../../src/handler/Handler.js"
 import { accepted, faultApi, replyCounts, startLoop, within } from "./support/FaultApi.js"
 
@@ -35,6 +36,26 @@ const producer = (speed: "fast" | "slow" = "fast") => {
   return { state, handler }
 }
 
+/**
+ * Break the runtime's connection: a reset, a close, or a pause (the client's buffers fill) then a reset 100 ms
+ * later, when `beforeLateReset` runs first.
+ */
+const breakConnection = (
+  socket: Net.Socket,
+  fault: "reset" | "close" | "pause then reset",
+  beforeLateReset: () => void
+): void => {
+  if (fault === "reset") socket.resetAndDestroy()
+  else if (fault === "close") socket.destroy()
+  else {
+    socket.pause()
+    setTimeout(() => {
+      beforeLateReset()
+      socket.resetAndDestroy()
+    }, 100)
+  }
+}
+
 describe("faults: streamed replies", () => {
   for (const fault of ["reset", "close", "pause then reset"] as const) {
     it.scopedLive(`a ${fault} 1 MiB into a 64 MiB streamed reply stops the stream at once; the loop goes on`, () =>
@@ -47,16 +68,9 @@ describe("faults: streamed replies", () => {
             if (bytes < MiB || socket.destroyed) return
             // Only the streamed POST grows past 1 MiB.
             pulledAtFault = state.pulled
-            if (fault === "reset") socket.resetAndDestroy()
-            else if (fault === "close") socket.destroy()
-            else {
-              // Stop reading (the client's buffers fill), then reset.
-              socket.pause()
-              setTimeout(() => {
-                pulledAtFault = state.pulled
-                socket.resetAndDestroy()
-              }, 100)
-            }
+            breakConnection(socket, fault, () => {
+              pulledAtFault = state.pulled
+            })
           }
         })
         yield* startLoop(api, handler)
@@ -88,15 +102,9 @@ describe("faults: streamed replies", () => {
           onBytes: (socket, bytes) => {
             if (bytes < MiB || socket.destroyed || pulledAtFault >= 0) return
             pulledAtFault = state.pulled
-            if (fault === "reset") socket.resetAndDestroy()
-            else if (fault === "close") socket.destroy()
-            else {
-              socket.pause()
-              setTimeout(() => {
-                pulledAtFault = state.pulled
-                socket.resetAndDestroy()
-              }, 100)
-            }
+            breakConnection(socket, fault, () => {
+              pulledAtFault = state.pulled
+            })
           }
         })
         yield* startLoop(api, handler)
