@@ -101,7 +101,8 @@ export const AttributeMap: Schema.Schema<AttributeMap> = Schema.Record({ key: Sc
 
 /**
  * Attribute values ⇄ a plain item. Encoding fails for values DynamoDB cannot hold (an empty or mixed set,
- * `undefined`, a non-finite number, a function).
+ * `undefined`, a non-finite number, a function). An attribute named `__proto__` is an own property in nested maps;
+ * at the top level of an image Effect's `Schema.Record` leaves it out. It never sets an object's prototype.
  *
  * @since 0.1.0
  * @category schemas

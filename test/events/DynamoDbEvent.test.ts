@@ -7,6 +7,12 @@ import { Either, FastCheck as fc, Schema } from "effect"
 import * as DynamoDbEvent from "../../src/events/DynamoDbEvent.js"
 import * as internal from "../../src/events/internal/attributeValue.js"
 
+/**
+ * Top-level attribute names: any string but `__proto__`, which Effect's `Schema.Record` drops (see the test that
+ * pins it); nested maps keep every name.
+ */
+const name = fc.string().filter((key) => key !== "__proto__")
+
 /** Integers no double holds exactly: these unmarshal as bigint. */
 const unsafeInteger = fc
   .oneof(
@@ -36,7 +42,7 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     fc.dictionary(fc.string(), tie("value"), { maxKeys: 4 })
   )
 }))
-const item = fc.dictionary(fc.string(), value, { maxKeys: 6 })
+const item = fc.dictionary(name, value, { maxKeys: 6 })
 
 /** Sets → sorted arrays, bytes → arrays of numbers: a shape deepStrictEqual compares reliably. */
 const normalize = (v: unknown): unknown => {
@@ -50,6 +56,18 @@ const normalize = (v: unknown): unknown => {
 }
 
 describe("DynamoDB attribute values", () => {
+  it("__proto__: an own attribute in nested maps, dropped at the top level (Effect's Schema.Record); never a prototype", () => {
+    const wire = JSON.parse('{"__proto__":{"N":"1"},"a":{"M":{"__proto__":{"S":"x"},"b":{"S":"y"}}}}')
+    const plain = Schema.decodeUnknownSync(DynamoDbEvent.Image)(wire) as Record<string, Record<string, unknown>>
+    assert.deepStrictEqual(Object.keys(plain), ["a"])
+    assert.strictEqual(Object.getPrototypeOf(plain), Object.prototype)
+    assert.strictEqual(Object.getPrototypeOf(plain.a), Object.prototype)
+    assert.deepStrictEqual(Object.keys(plain.a!), ["__proto__", "b"])
+    assert.strictEqual(Object.getOwnPropertyDescriptor(plain.a, "__proto__")?.value, "x")
+    const back = Schema.encodeSync(DynamoDbEvent.Image)(plain as DynamoDbEvent.Item)
+    assert.strictEqual(JSON.stringify(back), '{"a":{"M":{"__proto__":{"S":"x"},"b":{"S":"y"}}}}')
+  })
+
   it.prop(
     "plain item → attribute values → the same plain item",
     [item],

@@ -128,10 +128,17 @@ const unmarshallAt = (av: unknown, path: ReadonlyArray<PropertyKey>): Value => {
   }
 }
 
+/** Set an own property, even one named `__proto__` (a plain assignment would set the object's prototype instead). */
+const setOwn = <A>(out: { [name: string]: A }, key: string, value: A): void => {
+  if (key === "__proto__")
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  else out[key] = value
+}
+
 const unmarshallMapAt = (map: unknown, path: ReadonlyArray<PropertyKey>): { readonly [name: string]: Value } => {
   if (!isObject(map)) throw new Invalid(path, `Expected a map of attribute values, actual ${describe(map)}`)
   const out: { [name: string]: Value } = {}
-  for (const key of Object.keys(map)) out[key] = unmarshallAt(map[key], [...path, key])
+  for (const key of Object.keys(map)) setOwn(out, key, unmarshallAt(map[key], [...path, key]))
   return out
 }
 
@@ -193,7 +200,7 @@ const marshallMapAt = (
   path: ReadonlyArray<PropertyKey>
 ): { [name: string]: AttributeValue } => {
   const out: { [name: string]: AttributeValue } = {}
-  for (const key of Object.keys(map)) out[key] = marshallAt(map[key], [...path, key])
+  for (const key of Object.keys(map)) setOwn(out, key, marshallAt(map[key], [...path, key]))
   return out
 }
 
