@@ -327,6 +327,8 @@ describe("ManagedRuntime.toHandler under aws-lambda-ric", () => {
       )
       assert.strictEqual(offset, 64 * 1024 * 1024)
       assert.isTrue(intact)
+      // The function's log reaches us through its stdout pipe, which may trail the reply's bytes.
+      yield* fn.waitForOutput("pulled 64 MiB")
       assert.strictEqual(pulled(), 64)
       const outcome = yield* enqueued.outcome
       assert.deepStrictEqual(outcome._tag === "Response" && outcome.trailers, {})
