@@ -10,7 +10,7 @@ import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import * as Build from "../../src/build/Build.js"
 import * as Entry from "../../src/build/internal/entry.js"
-import { buildCommand, root, run, start, tempDir, zipModes } from "./support.js"
+import { buildCommand, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
 
 const server = RuntimeApiServer.make()
 
@@ -92,15 +92,8 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
           "bin/node": "-rwxr-xr-x"
         })
 
-        const unpacked = yield* tempDir("el-unpacked-")
-        const unzipped = yield* run("unzip", ["-q", Path.join(dir, "function.zip"), "-d", unpacked])
-        assert.strictEqual(unzipped.code, 0, unzipped.stderr)
         const api = yield* server
-        const fn = yield* start(
-          "/usr/bin/env",
-          ["-i", "PATH=/nonexistent", `AWS_LAMBDA_RUNTIME_API=${api.address}`, "./bootstrap"],
-          { cwd: unpacked }
-        )
+        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address)
         yield* checkOrder(api)
         // The process serving them is the Node.js binary from the zip.
         assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/node"))
@@ -128,21 +121,11 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
       const modes = yield* zipModes(Path.join(out, "order/function.zip"))
       assert.deepStrictEqual([...modes.keys()].sort(), ["bootstrap", "bootstrap.mjs", "index.mjs"])
       assert.strictEqual(modes.get("bootstrap"), "-rwxr-xr-x")
-      const unpacked = yield* tempDir("el-unpacked-")
-      yield* run("unzip", ["-q", Path.join(out, "order/function.zip"), "-d", unpacked])
       const api = yield* server
       // NODE_OPTIONS with its own semi-space size wins: the bootstrap does not pass its flag.
-      const fn = yield* start(
-        "/usr/bin/env",
-        [
-          "-i",
-          "PATH=/nonexistent",
-          "NODE_OPTIONS=--max-semi-space-size=2",
-          `AWS_LAMBDA_RUNTIME_API=${api.address}`,
-          "./bootstrap"
-        ],
-        { cwd: unpacked }
-      )
+      const { fn } = yield* startBootstrap(Path.join(out, "order/function.zip"), api.address, [
+        "NODE_OPTIONS=--max-semi-space-size=2"
+      ])
       yield* checkOrder(api)
       const args = commandLine(fn.child.pid)
       assert.strictEqual(

@@ -13,7 +13,7 @@ import * as Path from "node:path"
 import * as Build from "../../src/build/Build.js"
 import * as Entry from "../../src/build/internal/entry.js"
 import * as NodeBinary from "../../src/build/internal/nodeBinary.js"
-import { buildCommand, root, run, start, tempDir, zipModes } from "./support.js"
+import { buildCommand, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
 
 const server = RuntimeApiServer.make()
 
@@ -87,16 +87,8 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
           "bin/node": "-rwxr-xr-x",
           "snapshot.blob": "-rw-r--r--"
         })
-        const unpacked = yield* tempDir("el-unpacked-")
-        const unzipped = yield* run("unzip", ["-q", Path.join(dir, "function.zip"), "-d", unpacked])
-        assert.strictEqual(unzipped.code, 0, unzipped.stderr)
-
         const api = yield* server
-        const fn = yield* start(
-          "/usr/bin/env",
-          ["-i", "PATH=/nonexistent", `AWS_LAMBDA_RUNTIME_API=${api.address}`, "./bootstrap"],
-          { cwd: unpacked }
-        )
+        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address)
         yield* invokeTwice(api, [
           ['{"id":"42"}', '{"id":"42"}'],
           ['{"a":[1,2,{"b":"é"}],"n":null}', '{"a":[1,2,{"b":"é"}],"n":null}']

@@ -90,3 +90,21 @@ export const start = (command: string, args: ReadonlyArray<string>, options: Chi
         return Effect.asVoid(started.exited)
       })
   )
+
+/**
+ * Unpack a custom-runtime `function.zip` into a fresh folder and start its `bootstrap` there with an empty
+ * environment (no Node.js on the PATH) but for `env` and `AWS_LAMBDA_RUNTIME_API`: what Lambda's `provided.al2023`
+ * does with the zip.
+ */
+export const startBootstrap = (zip: string, runtimeApi: string, env: ReadonlyArray<string> = []) =>
+  Effect.gen(function* () {
+    const unpacked = yield* tempDir("el-unpacked-")
+    const unzipped = yield* run("unzip", ["-q", zip, "-d", unpacked])
+    if (unzipped.code !== 0) return yield* Effect.dieMessage(`unzip ${zip} failed: ${unzipped.stderr}`)
+    const fn = yield* start(
+      "/usr/bin/env",
+      ["-i", "PATH=/nonexistent", ...env, `AWS_LAMBDA_RUNTIME_API=${runtimeApi}`, "./bootstrap"],
+      { cwd: unpacked }
+    )
+    return { unpacked, fn }
+  })

@@ -12,6 +12,14 @@ const missingHandler = (entry: string): string =>
       "(optionally with a `layer` export: the Layer it needs)"
   )
 
+/** The generated lines that run the user's `handler` (with its `layer`) unless the module started itself. */
+const runUnlessStarted = (entryLabel: string, hasLayer: boolean): ReadonlyArray<string> => [
+  `if (globalThis[${runMainFlag}] !== true) {`,
+  `  if (!Handler.isHandler(user.handler)) throw new TypeError(${missingHandler(entryLabel)})`,
+  `  LambdaRuntime.runMain(user.handler${hasLayer ? ", { layer: user.layer }" : ""})`,
+  "}"
+]
+
 /**
  * The entry of a bundle that runs this runtime's own loop (`custom`, `container`): imports the user's module and
  * starts exactly one runtime. The user's module may start it itself (`if (LambdaRuntime.isMain(import.meta))
@@ -23,10 +31,7 @@ export const loopEntry = (specifier: string, entryLabel: string, hasLayer: boole
     `import * as user from ${JSON.stringify(specifier)}`,
     `import * as Handler from "effect-lambda-runtime/Handler"`,
     `import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"`,
-    `if (globalThis[${runMainFlag}] !== true) {`,
-    `  if (!Handler.isHandler(user.handler)) throw new TypeError(${missingHandler(entryLabel)})`,
-    `  LambdaRuntime.runMain(user.handler${hasLayer ? ", { layer: user.layer }" : ""})`,
-    "}",
+    ...runUnlessStarted(entryLabel, hasLayer),
     // The emulator's bootstrap reads these when the bundle itself is its entry file.
     "export const handler = user.handler",
     hasLayer ? "export const layer = user.layer" : "",
@@ -93,10 +98,7 @@ export const snapshotEntry = (specifier: string, entryLabel: string, hasLayer: b
     `import * as LambdaRuntime from "effect-lambda-runtime/LambdaRuntime"`,
     `import * as TestRuntimeApi from "effect-lambda-runtime/TestRuntimeApi"`,
     `import * as Effect from "effect/Effect"`,
-    `if (globalThis[${runMainFlag}] !== true) {`,
-    `  if (!Handler.isHandler(user.handler)) throw new TypeError(${missingHandler(entryLabel)})`,
-    `  LambdaRuntime.runMain(user.handler${hasLayer ? ", { layer: user.layer }" : ""})`,
-    "}",
+    ...runUnlessStarted(entryLabel, hasLayer),
     // Warm the runtime's own invocation path (an echo handler of its own, in memory: never the user's handler,
     // no socket, no timer left) so that the code it compiles is in the snapshot.
     "const warm = Handler.effect((event) => Effect.succeed(event))",
