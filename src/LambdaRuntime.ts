@@ -27,6 +27,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -38,6 +39,7 @@ import type * as Handler from "./handler/Handler.js"
 import { UnhandledPromiseRejection } from "./internal/ErrorTypes.js"
 import * as ShutdownExtension from "./internal/ShutdownExtension.js"
 import * as Snapshot from "./internal/snapshot.js"
+import * as WarmUpApi from "./internal/WarmUpApi.js"
 import * as LambdaLogger from "./layers/LambdaLogger.js"
 import * as NodeRuntimeApi from "./layers/NodeRuntimeApi.js"
 import * as InvocationContext from "./services/InvocationContext.js"
@@ -304,13 +306,14 @@ const startChosen = (state: Registry, fromSnapshot: boolean): void => {
   chosen.start(fromSnapshot)
 }
 
-const start = <E, R, LE>(
+/** The runtime for the settings in `env`: init, serve until interrupted, shut down. Logs its own failures. */
+const serve = <E, R, LE>(
   handler: Handler.Handler<E, R>,
   options: Options<R, LE> | undefined,
-  fromSnapshot: boolean
-): void => {
+  env: Record<string, string | undefined>
+): Effect.Effect<never, unknown> => {
   const main = Effect.suspend(() => {
-    const settings = RuntimeConfig.fromEnv(process.env)
+    const settings = RuntimeConfig.fromEnv(env)
     return Effect.matchCauseEffect(settings, {
       onFailure: (cause) => {
         const error = Cause.squash(cause)
@@ -358,8 +361,47 @@ const start = <E, R, LE>(
       }
     })
   })
-  const quiet = Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main)
-  runProcess((fromSnapshot ? Snapshot.withFreshServices(quiet) : quiet) as Effect.Effect<never, unknown>)
+  return Effect.zipRight(FiberRef.set(FiberRef.unhandledErrorLogLevel, Option.none()), main) as Effect.Effect<
+    never,
+    unknown
+  >
+}
+
+const start = <E, R, LE>(
+  handler: Handler.Handler<E, R>,
+  options: Options<R, LE> | undefined,
+  fromSnapshot: boolean
+): void => {
+  const main = serve(handler, options, process.env)
+  runProcess(fromSnapshot ? Snapshot.withFreshServices(main) : main)
+}
+
+/**
+ * Serve `invocations` invocations of `handler` through the runtime's live path, then stop: the same start, socket
+ * transport, loop and replies as `runMain`, against a Runtime API of its own on 127.0.0.1 (each event is a small
+ * JSON object, each reply is discarded). Nothing is left open when the promise resolves.
+ *
+ * It is what a V8 startup snapshot build runs (`effect-lambda build --snapshot`) so that the code the runtime runs
+ * for every invocation is compiled before the snapshot is taken: a process started from the snapshot then does not
+ * compile it again on its first invocation.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const warmUp = async <E>(handler: Handler.Handler<E, never>, invocations = 20): Promise<void> => {
+  const api = await WarmUpApi.start(invocations)
+  const env = {
+    AWS_LAMBDA_RUNTIME_API: api.address,
+    EFFECT_LAMBDA_SHUTDOWN_EXTENSION: "false",
+    AWS_LAMBDA_LOG_LEVEL: "FATAL"
+  }
+  const fiber = Effect.runFork(serve(handler, undefined, env))
+  try {
+    await api.served
+  } finally {
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    await api.close()
+  }
 }
 
 /**

@@ -84,6 +84,12 @@ export const snapshotOpenMarker = "effect-lambda-snapshot: still open once the m
 /** How many in-memory invocations of an echo handler warm the runtime's code while the snapshot is built. */
 export const snapshotWarmups = 50
 
+/** How many invocations then warm the live path (socket transport, the loop's waits) before the snapshot is taken. */
+export const snapshotLiveWarmups = 20
+
+/** The line a snapshot build prints when the live warm-up failed (the snapshot is still taken, only colder). */
+export const snapshotWarmUpFailed = "effect-lambda-snapshot: the live warm-up failed:"
+
 /**
  * The entry of a V8 startup snapshot (`--snapshot`): bundled as one CommonJS script (Node's snapshot entry is a
  * single script that can only `require` builtins). The prelude first, then the user's module; `runMain`, called
@@ -99,14 +105,16 @@ export const snapshotEntry = (specifier: string, entryLabel: string, hasLayer: b
     `import * as TestRuntimeApi from "effect-lambda-runtime/TestRuntimeApi"`,
     `import * as Effect from "effect/Effect"`,
     ...runUnlessStarted(entryLabel, hasLayer),
-    // Warm the runtime's own invocation path (an echo handler of its own, in memory: never the user's handler,
-    // no socket, no timer left) so that the code it compiles is in the snapshot.
+    // Warm the runtime's own invocation path (an echo handler of its own, never the user's handler) so that the
+    // code it compiles is in the snapshot: in memory first, then, once the check below has seen what the user's
+    // module left open, through the live path (a socket to an API of the runtime's own on 127.0.0.1, closed after).
     "const warm = Handler.effect((event) => Effect.succeed(event))",
     `for (let i = 0; i < ${snapshotWarmups}; i++) void Effect.runPromise(TestRuntimeApi.invoke(warm, { id: String(i) }))`,
     "setImmediate(() => {",
     // Not listed: this very callback, and the process's own stdio pipes (stderr once a warning was written).
     `  const open = process.getActiveResourcesInfo().filter((name) => !["Immediate", "PipeWrap", "TTYWrap"].includes(name))`,
     `  if (open.length > 0) process.stderr.write(${JSON.stringify(`${snapshotOpenMarker} `)} + open.join(", ") + "\\n")`,
+    `  else LambdaRuntime.warmUp(warm, ${snapshotLiveWarmups}).catch((error) => process.stderr.write(${JSON.stringify(`${snapshotWarmUpFailed} `)} + String(error) + "\\n"))`,
     "})",
     ""
   ].join("\n")

@@ -36,6 +36,7 @@ export const errorText = (stderr: string): string => {
         !/^\s*\^+\s*$/.test(line) &&
         !/^Node\.js v\d/.test(line) &&
         !line.startsWith(Entry.snapshotOpenMarker) &&
+        !line.startsWith(Entry.snapshotWarmUpFailed) &&
         line.length <= 400
     )
   const kept: Array<string> = []
@@ -92,6 +93,14 @@ export const build = (options: {
             (open === undefined || open === "" ? "" : ` (still open: ${open})`) +
             ": open sockets, timers and servers in the Layer or the handler instead" +
             (text === "" ? "" : `\n${text}`)
+        })
+        return
+      }
+      const warmUpFailure = output.split("\n").find((line) => line.startsWith(Entry.snapshotWarmUpFailed))
+      if (warmUpFailure !== undefined) {
+        resolve({
+          _tag: "Failed",
+          detail: `the runtime's warm-up before the snapshot failed:${warmUpFailure.slice(Entry.snapshotWarmUpFailed.length)}`
         })
         return
       }
