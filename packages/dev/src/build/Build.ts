@@ -39,6 +39,7 @@ import * as FileSystem from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Bundle from "./internal/bundle.js"
+import * as CompileCache from "./internal/compileCache.js"
 import * as Entry from "./internal/entry.js"
 import * as NodeBinary from "./internal/nodeBinary.js"
 import * as Snapshot from "./internal/snapshot.js"
@@ -171,7 +172,12 @@ export interface Report {
     | { readonly _tag: "Built"; readonly path: string; readonly bytes: number }
     | { readonly _tag: "InImage" }
     | undefined
-  /** esbuild's warnings. */
+  /**
+   * `custom` on Node.js 24 (carried, and runnable on this machine): the bundle's compile cache in `compile-cache/`,
+   * made by `bin/node`; the launcher enables it before it imports the bundle.
+   */
+  readonly compileCache: { readonly files: number; readonly bytes: number } | undefined
+  /** esbuild's warnings, and a compile cache that could not be made. */
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -189,6 +195,12 @@ export class BuildError extends Data.TaggedError("BuildError")<{
   override get message(): string {
     return this.detail
   }
+}
+
+/** Whether this machine runs the Linux binary of `arch` (to build a snapshot or a compile cache with it). */
+const hostRuns = (arch: string): boolean => {
+  const host = process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "arm64" : process.arch
+  return process.platform === "linux" && host === arch
 }
 
 const defaultCacheDir = (): string => {
@@ -410,6 +422,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
       : [{ name: "index.mjs", source: { _tag: "Bytes", bytes: bundled.code }, mode: 0o644 }]
     let dockerfile: string | undefined
     let snapshotOutcome: Report["snapshot"]
+    let compileCache: Report["compileCache"]
+    const extraWarnings: Array<string> = []
     if (target !== "managed") {
       const bootstrap =
         target === "container"
@@ -418,10 +432,25 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
       yield* write(Path.join(directory, "bootstrap"), bootstrap, 0o755)
       zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })
       if (!snapshot) {
-        yield* write(Path.join(directory, "bootstrap.mjs"), Entry.launcher)
+        // Node.js 24 carried in the zip and runnable here: ship the bundle's compile cache, made by that binary.
+        let launcher = Entry.launcher
+        if (carried !== undefined && CompileCache.supportedMajors.includes(node) && hostRuns(arch)) {
+          const outcome = yield* Effect.promise(() =>
+            CompileCache.fill({ node: carried.path, directory, timeoutMs: options.snapshotTimeoutMs ?? 60_000 })
+          )
+          if (outcome._tag === "Filled") {
+            launcher = CompileCache.launcher
+            compileCache = { files: outcome.files.length, bytes: outcome.files.reduce((n, f) => n + f.bytes, 0) }
+            for (const file of outcome.files)
+              zipEntries.push({ name: file.name, source: { _tag: "File", path: file.path }, mode: 0o644 })
+          } else {
+            extraWarnings.push(`no compile cache (the function starts without it): bin/node ${outcome.detail}`)
+          }
+        }
+        yield* write(Path.join(directory, "bootstrap.mjs"), launcher)
         zipEntries.splice(1, 0, {
           name: "bootstrap.mjs",
-          source: { _tag: "Bytes", bytes: Buffer.from(Entry.launcher) },
+          source: { _tag: "Bytes", bytes: Buffer.from(launcher) },
           mode: 0o644
         })
       }
@@ -489,7 +518,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
           : nodeBinary,
       dockerfile,
       snapshot: snapshotOutcome,
-      warnings: bundled.warnings
+      compileCache,
+      warnings: [...bundled.warnings, ...extraWarnings]
     }
     return report
   })
@@ -526,6 +556,11 @@ export const formatReport = (report: Report): string => {
   if (report.snapshot?._tag === "Built") {
     lines.push(
       `  snapshot ${rel(report.snapshot.path)}  ${size(report.snapshot.bytes)} (${report.snapshot.bytes} bytes), built by bin/node`
+    )
+  }
+  if (report.compileCache !== undefined) {
+    lines.push(
+      `  cache    compile-cache/  ${size(report.compileCache.bytes)} in ${report.compileCache.files} files, V8 code cache of index.mjs made by bin/node`
     )
   }
   if (report.dockerfile !== undefined)

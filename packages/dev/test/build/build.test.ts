@@ -105,6 +105,46 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
     180_000
   )
 
+  it.scopedLive(
+    "custom --node 24: the zip carries the bundle's compile cache, made by its bin/node; the started function uses it",
+    () =>
+      Effect.gen(function* () {
+        const out = yield* tempDir("el-build-")
+        const built = yield* buildCommand(["examples/order.ts", "--target", "custom", "--node", "24", "--out", out])
+        assert.strictEqual(built.code, 0, built.stderr)
+        assert.match(
+          built.stdout,
+          /^ {2}cache {4}compile-cache\/ +[\d.]+ KB in \d+ files, V8 code cache of index\.mjs/m
+        )
+        const dir = Path.join(out, "order")
+        const modes = yield* zipModes(Path.join(dir, "function.zip"))
+        const cached = [...modes.keys()].filter((name) => name.startsWith("compile-cache/"))
+        assert.isAbove(cached.length, 0)
+        for (const name of cached) assert.strictEqual(modes.get(name), "-rw-r--r--", name)
+        // Nothing of the fill is left behind, in the folder or the zip.
+        assert.deepStrictEqual([...modes.keys()].filter((name) => !name.startsWith("compile-cache/")).sort(), [
+          "bin/node",
+          "bootstrap",
+          "bootstrap.mjs",
+          "index.mjs"
+        ])
+        assert.deepStrictEqual(
+          FileSystem.readdirSync(dir).filter((name) => name.startsWith(".") && name !== ".effect-lambda-build"),
+          []
+        )
+
+        // Unpacked elsewhere than where it was made: Node.js accepts the cache for index.mjs (its own debug output).
+        const api = yield* server
+        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address, [
+          "NODE_DEBUG_NATIVE=COMPILE_CACHE"
+        ])
+        yield* checkOrder(api)
+        assert.include(fn.output(), `V8 code cache for ESM file://${unpacked}/index.mjs was accepted`)
+        assert.strictEqual(yield* pendingNexts(api), 1, fn.output())
+      }),
+    180_000
+  )
+
   it.scopedLive("custom --node-from-layer: no Node.js in the zip; bootstrap starts the layer's", () =>
     Effect.gen(function* () {
       const out = yield* tempDir("el-build-")
