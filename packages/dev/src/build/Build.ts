@@ -22,7 +22,8 @@
  *   carried (and runnable on the build machine) the zip also holds `compile-cache/`, V8's code cache of `index.mjs`
  *   made by that `bin/node` (portable, see `internal/compileCache.ts`); `bootstrap.mjs` enables it.
  * - `container`: the same `index.mjs`, `bootstrap.mjs`, `bootstrap` and a `Dockerfile` (base image
- *   `public.ecr.aws/lambda/nodejs:<node>`, entrypoint `bootstrap`): the directory is the build context.
+ *   `public.ecr.aws/lambda/nodejs:<node>`, entrypoint `bootstrap`, a `RUN` step that makes the bundle's compile
+ *   cache in `/var/task/compile-cache` with the image's Node.js): the directory is the build context.
  *
  * Every target also writes `index.mjs.map` (the source map; not in the zip).
  *
@@ -435,7 +436,7 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
       zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })
       if (!snapshot) {
         // Node.js 24 carried in the zip and runnable here: ship the bundle's compile cache, made by that binary.
-        let launcher = Entry.launcher
+        let launcher = target === "container" ? Entry.containerLauncher : Entry.launcher
         if (carried !== undefined && CompileCache.supportedMajors.includes(node) && hostRuns(arch)) {
           const outcome = yield* Effect.promise(() =>
             CompileCache.fill({ node: carried.path, directory, timeoutMs: options.snapshotTimeoutMs ?? 60_000 })

@@ -13,6 +13,7 @@
 import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
 import * as Path from "node:path"
+import * as Entry from "./entry.js"
 
 /** The folder of the cache, beside `index.mjs`. */
 export const directoryName = "compile-cache"
@@ -77,7 +78,8 @@ export const fill = (options: { readonly node: string; readonly directory: strin
       FileSystem.rmSync(Path.join(directory, filler), { force: true })
     }
     let output = ""
-    const child = ChildProcess.spawn(options.node, [filler], {
+    // With the V8 flags `bootstrap` passes: Node.js keeps one cache per set of flags.
+    const child = ChildProcess.spawn(options.node, [`--max-semi-space-size=${Entry.semiSpaceMiB}`, filler], {
       cwd: directory,
       env: {},
       stdio: ["ignore", "pipe", "pipe"]
