@@ -7,26 +7,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 import * as FileSystem from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Build from "../../src/build/Build.js"
 import * as Entry from "../../src/build/internal/entry.js"
-import * as NodeBinary from "../../src/build/internal/nodeBinary.js"
-import { buildCommand, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
+import { buildCommand, imageOf, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
 
 const server = RuntimeApiServer.make()
 
-/** The official Node.js 22 binary (the container base image's major), from the cache the custom builds fill. */
-const node22 = Effect.promise(() => {
-  const fromEnv = process.env.EFFECT_LAMBDA_CACHE_DIR
-  const cache =
-    fromEnv !== undefined && fromEnv !== ""
-      ? fromEnv
-      : Path.join(process.env.XDG_CACHE_HOME || Path.join(Os.homedir(), ".cache"), "effect-lambda")
-  return NodeBinary.resolve({ arch: "x86_64", major: "22", from: root, cacheDir: Path.join(cache, "node") })
-})
-
-/** The arguments a running process was started with, from `/proc`. */
 const commandLine = (pid: number | undefined): ReadonlyArray<string> =>
   FileSystem.readFileSync(`/proc/${pid}/cmdline`, "utf8")
     .split("\0")
@@ -238,29 +225,16 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
           target: "container",
           outDir: out
         })
-        const dockerfile = FileSystem.readFileSync(report.dockerfile ?? "", "utf8")
-        // The image, made here: the COPY sources into a folder standing for /var/task, then the RUN step itself
-        // with Node.js 22 (the base image's) first on the PATH.
-        const node = yield* node22
-        const task = yield* tempDir("el-task-")
-        const sources = /^COPY (.+) \/var\/task\/$/m.exec(dockerfile)?.[1]?.split(" ") ?? []
-        for (const source of sources)
-          FileSystem.copyFileSync(Path.join(report.directory, source), Path.join(task, source))
-        FileSystem.chmodSync(Path.join(task, "bootstrap"), 0o755)
-        const runs = [...dockerfile.matchAll(/^RUN (.+)$/gm)].map((match) => match[1] ?? "")
-        assert.strictEqual(runs.length, 1, dockerfile)
-        const ran = yield* run("/bin/sh", ["-c", (runs[0] ?? "").replaceAll("/var/task", task)], {
-          env: { PATH: `${Path.dirname(node.path)}:/usr/bin:/bin` }
-        })
-        assert.strictEqual(ran.code, 0, ran.stderr)
-        assert.notInclude(ran.stdout + ran.stderr, "evaluated")
+        // The image, made here with the Dockerfile's own RUN step (Node.js 22, the base image's).
+        const { task, output, nodeDir } = yield* imageOf(report)
+        assert.notInclude(output, "evaluated")
         assert.isAbove(FileSystem.readdirSync(Path.join(task, "compile-cache"), { recursive: true }).length, 1)
 
         const api = yield* server
         const fn = yield* start(Path.join(task, "bootstrap"), [], {
           cwd: "/",
           env: {
-            PATH: Path.dirname(node.path),
+            PATH: nodeDir,
             AWS_LAMBDA_RUNTIME_API: api.address,
             NODE_DEBUG_NATIVE: "COMPILE_CACHE"
           }

@@ -8,12 +8,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as RuntimeApiServer from "effect-lambda-dev/RuntimeApiServer"
 import * as FileSystem from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Build from "../../src/build/Build.js"
 import * as Entry from "../../src/build/internal/entry.js"
-import * as NodeBinary from "../../src/build/internal/nodeBinary.js"
-import { buildCommand, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
+import { buildCommand, imageOf, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
 
 const server = RuntimeApiServer.make()
 
@@ -23,16 +21,6 @@ const commandLine = (pid: number | undefined): ReadonlyArray<string> =>
   FileSystem.readFileSync(`/proc/${pid}/cmdline`, "utf8")
     .split("\0")
     .filter((arg) => arg !== "")
-
-/** The official Node.js 22 binary, from where a build takes it (the cache the custom builds fill). */
-const node22 = Effect.promise(() => {
-  const fromEnv = process.env.EFFECT_LAMBDA_CACHE_DIR
-  const cache =
-    fromEnv !== undefined && fromEnv !== ""
-      ? fromEnv
-      : Path.join(process.env.XDG_CACHE_HOME || Path.join(Os.homedir(), ".cache"), "effect-lambda")
-  return NodeBinary.resolve({ arch: "x86_64", major: "22", from: root, cacheDir: Path.join(cache, "node") })
-})
 
 /** The reply to `event` must be exactly `expected`, twice (the second invocation on the warm process). */
 const invokeTwice = (api: RuntimeApiServer.Service, events: ReadonlyArray<readonly [string, string]>) =>
@@ -44,29 +32,6 @@ const invokeTwice = (api: RuntimeApiServer.Service, events: ReadonlyArray<readon
     }
     const violations = yield* api.violations
     assert.deepStrictEqual(violations, [], JSON.stringify(violations))
-  })
-
-/**
- * A container build's image, made here: the `COPY` sources into a folder standing for `/var/task`, then the
- * `Dockerfile`'s `RUN` command itself (its `/var/task` replaced by that folder) with Node.js 22 first on the PATH.
- */
-const imageOf = (report: Build.Report) =>
-  Effect.gen(function* () {
-    const node = yield* node22
-    const dockerfile = FileSystem.readFileSync(report.dockerfile ?? "", "utf8")
-    const task = yield* tempDir("el-task-")
-    const sources = /^COPY (.+) \/var\/task\/$/m.exec(dockerfile)?.[1]?.split(" ") ?? []
-    for (const source of sources) FileSystem.copyFileSync(Path.join(report.directory, source), Path.join(task, source))
-    FileSystem.chmodSync(Path.join(task, "bootstrap"), 0o755)
-    const runs = [...dockerfile.matchAll(/^RUN (.+)$/gm)].map((match) => match[1] ?? "")
-    assert.strictEqual(runs.length, 1, dockerfile)
-    const ran = yield* run("/bin/sh", ["-c", (runs[0] ?? "").replaceAll("/var/task", task)], {
-      env: { PATH: `${Path.dirname(node.path)}:/usr/bin:/bin` }
-    })
-    assert.strictEqual(ran.code, 0, ran.stderr)
-    assert.isAbove(FileSystem.statSync(Path.join(task, Entry.snapshotBlob)).size, 0)
-    const entrypoint = /^ENTRYPOINT \["\/var\/task\/(\S+)"\]$/m.exec(dockerfile)?.[1] ?? ""
-    return { task, entrypoint: Path.join(task, entrypoint), nodeDir: Path.dirname(node.path), node: node.path }
   })
 
 describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
@@ -151,6 +116,7 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
       assert.includeMembers(ignored, ["!bootstrap", `!${Entry.snapshotScript}`])
 
       const image = yield* imageOf(report)
+      assert.isAbove(FileSystem.statSync(Path.join(image.task, Entry.snapshotBlob)).size, 0)
       const api = yield* server
       const fn = yield* start(image.entrypoint, [], {
         cwd: "/",
@@ -175,6 +141,7 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
         outDir: out
       })
       const image = yield* imageOf(report)
+      assert.isAbove(FileSystem.statSync(Path.join(image.task, Entry.snapshotBlob)).size, 0)
       const replies: Array<{ random: number; clockSkewMs: number; nativeError: boolean }> = []
       for (let i = 0; i < 2; i++) {
         const api = yield* server

@@ -2,11 +2,14 @@
  * Helpers of the build tests: run the `build` command as a process, unzip with the system's `unzip`, and start a
  * built function as a real process against the Runtime API server.
  */
+import { assert } from "@effect/vitest"
 import { Effect } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import type * as Build from "../../src/build/Build.js"
+import * as NodeBinary from "../../src/build/internal/nodeBinary.js"
 
 export const root = Path.resolve(import.meta.dirname, "../../../..")
 
@@ -107,4 +110,42 @@ export const startBootstrap = (zip: string, runtimeApi: string, env: ReadonlyArr
       { cwd: unpacked }
     )
     return { unpacked, fn }
+  })
+
+/** The official Node.js 22 binary (a container base image's major), from where a build takes it (its cache). */
+export const node22 = Effect.promise(() => {
+  const fromEnv = process.env.EFFECT_LAMBDA_CACHE_DIR
+  const cache =
+    fromEnv !== undefined && fromEnv !== ""
+      ? fromEnv
+      : Path.join(process.env.XDG_CACHE_HOME || Path.join(Os.homedir(), ".cache"), "effect-lambda")
+  return NodeBinary.resolve({ arch: "x86_64", major: "22", from: root, cacheDir: Path.join(cache, "node") })
+})
+
+/**
+ * A container build's image, made here: the `COPY` sources into a folder standing for `/var/task`, then the
+ * `Dockerfile`'s one `RUN` command itself (its `/var/task` replaced by that folder) with Node.js 22 first on the PATH.
+ */
+export const imageOf = (report: Build.Report) =>
+  Effect.gen(function* () {
+    const node = yield* node22
+    const dockerfile = FileSystem.readFileSync(report.dockerfile ?? "", "utf8")
+    const task = yield* tempDir("el-task-")
+    const sources = /^COPY (.+) \/var\/task\/$/m.exec(dockerfile)?.[1]?.split(" ") ?? []
+    for (const source of sources) FileSystem.copyFileSync(Path.join(report.directory, source), Path.join(task, source))
+    FileSystem.chmodSync(Path.join(task, "bootstrap"), 0o755)
+    const runs = [...dockerfile.matchAll(/^RUN (.+)$/gm)].map((match) => match[1] ?? "")
+    assert.strictEqual(runs.length, 1, dockerfile)
+    const ran = yield* run("/bin/sh", ["-c", (runs[0] ?? "").replaceAll("/var/task", task)], {
+      env: { PATH: `${Path.dirname(node.path)}:/usr/bin:/bin` }
+    })
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    const entrypoint = /^ENTRYPOINT \["\/var\/task\/(\S+)"\]$/m.exec(dockerfile)?.[1] ?? ""
+    return {
+      task,
+      entrypoint: Path.join(task, entrypoint),
+      nodeDir: Path.dirname(node.path),
+      node: node.path,
+      output: ran.stdout + ran.stderr
+    }
   })
