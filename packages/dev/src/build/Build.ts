@@ -200,11 +200,11 @@ export class BuildError extends Data.TaggedError("BuildError")<{
   }
 }
 
+/** This machine's architecture, in Lambda's words. */
+const hostArch = (): string => (process.arch === "x64" ? "x86_64" : process.arch)
+
 /** Whether this machine runs the Linux binary of `arch` (to build a snapshot or a compile cache with it). */
-const hostRuns = (arch: string): boolean => {
-  const host = process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "arm64" : process.arch
-  return process.platform === "linux" && host === arch
-}
+const hostRuns = (arch: string): boolean => process.platform === "linux" && hostArch() === arch
 
 const defaultCacheDir = (): string => {
   const fromEnv = process.env.EFFECT_LAMBDA_CACHE_DIR
@@ -353,11 +353,10 @@ const checkOptions = (options: Options) =>
             "to carry Node.js in the zip)"
         )
       }
-      const host = process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "arm64" : process.arch
-      if (target === "custom" && (process.platform !== "linux" || host !== arch)) {
+      if (target === "custom" && !hostRuns(arch)) {
         return yield* bad(
           `--snapshot --target custom --arch ${arch} builds the snapshot with the Linux ${arch} Node.js binary the ` +
-            `zip carries, which this machine (${process.platform} ${host}) cannot run: build on a Linux ${arch} ` +
+            `zip carries, which this machine (${process.platform} ${hostArch()}) cannot run: build on a Linux ${arch} ` +
             "machine, or use --target container (the image builds it)"
         )
       }
@@ -436,13 +435,18 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
       zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })
       if (!snapshot) {
         // Node.js 24 carried in the zip and runnable here: ship the bundle's compile cache, made by that binary.
-        let launcher = target === "container" ? Entry.containerLauncher : Entry.launcher
+        let launcher = target === "container" ? CompileCache.imageLauncher : Entry.launcher
         if (carried !== undefined && CompileCache.supportedMajors.includes(node) && hostRuns(arch)) {
           const outcome = yield* Effect.promise(() =>
-            CompileCache.fill({ node: carried.path, directory, timeoutMs: options.snapshotTimeoutMs ?? 60_000 })
+            CompileCache.fill({
+              node: carried.path,
+              directory,
+              flags: Entry.nodeFlags,
+              timeoutMs: options.snapshotTimeoutMs ?? 60_000
+            })
           )
           if (outcome._tag === "Filled") {
-            launcher = CompileCache.launcher
+            launcher = CompileCache.portableLauncher
             compileCache = { files: outcome.files.length, bytes: outcome.files.reduce((n, f) => n + f.bytes, 0) }
             for (const file of outcome.files)
               zipEntries.push({ name: file.name, source: { _tag: "File", path: file.path }, mode: 0o644 })
