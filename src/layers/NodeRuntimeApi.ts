@@ -99,6 +99,11 @@ export const make = (options: Options) =>
           },
           guarded
         )
+        // A POST (guarded) is never cancelled: once any of it may have left it runs to its answer or its answer
+        // guard, and its callback gives the connection back; an interrupted caller only stops waiting (the loop sends
+        // replies uninterruptibly anyway). No canceler also keeps this wait a single step of the fiber. An interrupted
+        // `/next` drops its connection.
+        if (guarded) return
         return Effect.sync(() => {
           if (!done) pool.discard(connection)
         })
