@@ -176,9 +176,10 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
     return () => clearTimeout(timer)
   }
 
-  const handleOne = <E, R>(
+  const handle = <E, R>(
     handler: Handler.Handler<E, R>,
-    invocation: RuntimeApi.Invocation
+    invocation: RuntimeApi.Invocation,
+    stopOnInterrupt: boolean
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError, R> =>
     Effect.withFiberRuntime<void, RuntimeApi.RuntimeApiError, R>((worker, status) => {
       const context = InvocationContext.fromHeaders(invocation.requestId, invocation.headers)
@@ -225,8 +226,9 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
           inFlight.delete(invocation)
           resume(afterInvocation(exit))
         })
-        // The waiter interrupted (a shutdown): stop the invocation and wait until it has replied.
-        return Fiber.interrupt(fiber)
+        // The waiter interrupted (a shutdown): stop the invocation and wait until it has replied. Inside `run` the
+        // loop's own interruption does that for every invocation in flight, and this wait stays one step.
+        if (stopOnInterrupt) return Fiber.interrupt(fiber)
       })
     })
 
@@ -243,7 +245,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   })
 
   const run = <E, R>(handler: Handler.Handler<E, R>): Effect.Effect<never, RuntimeApi.RuntimeApiError, R> => {
-    const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handleOne(handler, invocation)))
+    const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handle(handler, invocation, false)))
     const workers = singleConcurrency
       ? worker
       : loadStore.pipe(
@@ -256,10 +258,16 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
           }),
           Effect.zipRight(Effect.never)
         )
-    return Effect.onInterrupt(workers, () => interruptInFlight)
+    // However the workers end (a shutdown, or one of N failing), the invocations still in flight are stopped and
+    // given their replies here: the workers' own waits do not stop them.
+    return Effect.ensuring(workers, interruptInFlight)
   }
 
-  return { run, handleOne, inFlight: () => Array.from(inFlight.keys()) }
+  return {
+    run,
+    handleOne: (handler, invocation) => handle(handler, invocation, true),
+    inFlight: () => Array.from(inFlight.keys())
+  }
 }
 
 /**
