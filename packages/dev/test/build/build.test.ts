@@ -63,7 +63,55 @@ const printedBytes = (stdout: string, label: string): number => {
   return Number(match?.[1])
 }
 
+/**
+ * The heap flags a generated bootstrap computes in `sh`, read back from a stand-in `node` (a layer's path) that
+ * prints the arguments it was started with.
+ */
+const heapFlagsOf = (bootstrap: string, env: Record<string, string>) =>
+  Effect.gen(function* () {
+    const dir = yield* tempDir("el-heap-")
+    FileSystem.writeFileSync(Path.join(dir, "bootstrap"), bootstrap, { mode: 0o755 })
+    const printed = yield* run("/usr/bin/env", [
+      "-i",
+      "PATH=/nonexistent",
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Path.join(dir, "bootstrap")
+    ])
+    assert.strictEqual(printed.code, 0, printed.stderr)
+    return printed.stdout.split(" ").filter((arg) => arg.startsWith("--max-"))
+  })
+
 describe("effect-lambda build", { timeout: 120_000 }, () => {
+  it.scopedLive("bootstrap: the old generation is sized from AWS_LAMBDA_FUNCTION_MEMORY_SIZE; NODE_OPTIONS wins", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir("el-fake-node-")
+      const fakeNode = Path.join(dir, "node")
+      FileSystem.writeFileSync(fakeNode, '#!/bin/sh\necho "$@"\n', { mode: 0o755 })
+      const custom = Entry.customBootstrap({ _tag: "Layer", path: fakeNode })
+      const semi = `--max-semi-space-size=${Entry.semiSpaceMiB}`
+      assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128" }), [
+        semi,
+        `--max-old-space-size=${Entry.oldSpaceMiB(128)}`
+      ])
+      assert.strictEqual(Entry.oldSpaceMiB(128), 115)
+      assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "10240" }), [
+        semi,
+        "--max-old-space-size=9216"
+      ])
+      // Not a number of MB, or none: V8 keeps its own limit.
+      assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024MB" }), [semi])
+      assert.deepStrictEqual(yield* heapFlagsOf(custom, {}), [semi])
+      // NODE_OPTIONS with its own limit wins (its semi-space size is left as it is).
+      assert.deepStrictEqual(
+        yield* heapFlagsOf(custom, {
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+          NODE_OPTIONS: "--max-old-space-size=300"
+        }),
+        [semi]
+      )
+    })
+  )
+
   it.scopedLive(
     "custom: the zip, unpacked into an empty folder, serves invocations with no Node.js on the PATH",
     () =>
@@ -92,12 +140,17 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
         })
 
         const api = yield* server
-        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address)
+        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address, [
+          "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512"
+        ])
         yield* checkOrder(api)
         // The process serving them is the Node.js binary from the zip.
         assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/node"))
-        // Started with a bounded young generation (entry.ts: semiSpaceMiB).
+        // Started with a bounded young generation (entry.ts: semiSpaceMiB) and an old generation sized from the
+        // function's memory (entry.ts: oldSpacePercent).
         assert.include(commandLine(fn.child.pid), semiSpaceFlag)
+        assert.include(commandLine(fn.child.pid), "--max-old-space-size=460")
+        assert.strictEqual(Entry.oldSpaceMiB(512), 460)
         // Exactly one runtime: one pending /next, never two.
         assert.strictEqual(yield* pendingNexts(api), 1, fn.output())
       }),
@@ -134,10 +187,13 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
 
         // Unpacked elsewhere than where it was made: Node.js accepts the cache for index.mjs (its own debug output).
         const api = yield* server
+        // Made without the old-generation flag, started with it (a function's memory is known only when it runs).
         const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address, [
-          "NODE_DEBUG_NATIVE=COMPILE_CACHE"
+          "NODE_DEBUG_NATIVE=COMPILE_CACHE",
+          "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024"
         ])
         yield* checkOrder(api)
+        assert.include(commandLine(fn.child.pid), "--max-old-space-size=921")
         assert.include(fn.output(), `V8 code cache for ESM file://${unpacked}/index.mjs was accepted`)
         assert.strictEqual(yield* pendingNexts(api), 1, fn.output())
       }),
@@ -161,9 +217,10 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
       assert.deepStrictEqual([...modes.keys()].sort(), ["bootstrap", "bootstrap.mjs", "index.mjs"])
       assert.strictEqual(modes.get("bootstrap"), "-rwxr-xr-x")
       const api = yield* server
-      // NODE_OPTIONS with its own semi-space size wins: the bootstrap does not pass its flag.
+      // NODE_OPTIONS with its own heap sizes wins: the bootstrap passes neither of its flags.
       const { fn } = yield* startBootstrap(Path.join(out, "order/function.zip"), api.address, [
-        "NODE_OPTIONS=--max-semi-space-size=2"
+        "NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=300",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512"
       ])
       yield* checkOrder(api)
       const args = commandLine(fn.child.pid)
@@ -172,7 +229,7 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
         FileSystem.realpathSync(process.execPath)
       )
       assert.deepStrictEqual(
-        args.filter((arg) => arg.startsWith("--max-semi-space-size")),
+        args.filter((arg) => arg.startsWith("--max-semi-space-size") || arg.startsWith("--max-old-space-size")),
         [],
         args.join(" ")
       )
@@ -208,10 +265,16 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
         const api = yield* server
         const fn = yield* start(Path.join(dir, "bootstrap"), [], {
           cwd: "/",
-          env: { PATH: Path.dirname(process.execPath), AWS_LAMBDA_RUNTIME_API: api.address }
+          env: {
+            PATH: Path.dirname(process.execPath),
+            AWS_LAMBDA_RUNTIME_API: api.address,
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024"
+          }
         })
         yield* checkOrder(api)
         assert.include(commandLine(fn.child.pid), semiSpaceFlag)
+        // A Node.js 22 image: its compile cache is keyed by the V8 flags, so V8 keeps its own old-generation limit.
+        assert.notInclude(commandLine(fn.child.pid).join(" "), "--max-old-space-size")
       })
   )
 
@@ -236,12 +299,14 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
           env: {
             PATH: nodeDir,
             AWS_LAMBDA_RUNTIME_API: api.address,
-            NODE_DEBUG_NATIVE: "COMPILE_CACHE"
+            NODE_DEBUG_NATIVE: "COMPILE_CACHE",
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256"
           }
         })
         const outcome = yield* api.invoke({ event: '{"n":1}' })
         assert.strictEqual(outcome._tag, "Response")
         if (outcome._tag === "Response") assert.strictEqual(text(outcome.body), '{"loaded":true,"event":{"n":1}}')
+        assert.notInclude(commandLine(fn.child.pid).join(" "), "--max-old-space-size")
         assert.include(fn.output(), `cache for file://${task}/index.mjs was accepted`)
         assert.include(fn.output(), "says-when-loaded: evaluated")
       })

@@ -54,14 +54,23 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
           "snapshot.blob": "-rw-r--r--"
         })
         const api = yield* server
-        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address)
+        const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address, [
+          "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128"
+        ])
         yield* invokeTwice(api, [
           ['{"id":"42"}', '{"id":"42"}'],
           ['{"a":[1,2,{"b":"é"}],"n":null}', '{"a":[1,2,{"b":"é"}],"n":null}']
         ])
         assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/node"))
         const args = commandLine(fn.child.pid)
-        assert.includeMembers([...args], [`--max-semi-space-size=${Entry.semiSpaceMiB}`, "--snapshot-blob"])
+        assert.includeMembers(
+          [...args],
+          [
+            `--max-semi-space-size=${Entry.semiSpaceMiB}`,
+            `--max-old-space-size=${Entry.oldSpaceMiB(128)}`,
+            "--snapshot-blob"
+          ]
+        )
         assert.strictEqual(args[args.indexOf("--snapshot-blob") + 1], "./snapshot.blob")
         // The runtime's signal handlers were installed by the snapshot's main: SIGTERM ends it cleanly.
         fn.child.kill("SIGTERM")
@@ -120,7 +129,7 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
       const api = yield* server
       const fn = yield* start(image.entrypoint, [], {
         cwd: "/",
-        env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address }
+        env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "2048" }
       })
       yield* invokeTwice(api, [
         ['{"n":1}', '{"greeting":"hello from the layer","event":{"n":1}}'],
@@ -128,6 +137,8 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
       ])
       assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), FileSystem.realpathSync(image.node))
       assert.include(commandLine(fn.child.pid), "--snapshot-blob")
+      // No compile cache to keep valid: the old generation is sized from the function's memory.
+      assert.include(commandLine(fn.child.pid), `--max-old-space-size=${Entry.oldSpaceMiB(2048)}`)
     })
   )
 
