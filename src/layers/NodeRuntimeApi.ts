@@ -76,10 +76,21 @@ export const make = (options: Options) =>
     const nextHead = Wire.getHead(RuntimeApi.Paths.next, common)
     const retries = options.nextRetries ?? 3
 
-    const exchange = (endpoint: string, head: string, body: string | Uint8Array | undefined, guarded: boolean) =>
-      Effect.async<Response, RuntimeApi.RuntimeApiError>((resume) => {
+    /**
+     * One exchange on a pooled connection. Its outcome (the answer, or the error) is turned by `then` into the effect
+     * the fiber resumes with: retries and the meaning of the answer are decided there, so a call is a single step of
+     * the fiber.
+     */
+    const exchange = <A>(
+      endpoint: string,
+      head: string,
+      body: string | Uint8Array | undefined,
+      guarded: boolean,
+      then: (outcome: Response | RuntimeApi.RuntimeApiError) => Effect.Effect<A, RuntimeApi.RuntimeApiError>
+    ) =>
+      Effect.async<A, RuntimeApi.RuntimeApiError>((resume) => {
         if (pool.closed) {
-          resume(Effect.fail(transportError(endpoint, new ConnectionClosed("the client is shut down"))))
+          resume(then(transportError(endpoint, new ConnectionClosed("the client is shut down"))))
           return
         }
         const connection = pool.acquire()
@@ -91,10 +102,10 @@ export const make = (options: Options) =>
             done = true
             if (error !== undefined) {
               pool.discard(connection)
-              resume(Effect.fail(transportError(endpoint, error)))
+              resume(then(transportError(endpoint, error)))
             } else {
               pool.release(connection)
-              resume(Effect.succeed(response!))
+              resume(then(response!))
             }
           },
           guarded
@@ -108,17 +119,6 @@ export const make = (options: Options) =>
           if (!done) pool.discard(connection)
         })
       })
-
-    const nextExchange = (attempt: number): Effect.Effect<Response, RuntimeApi.RuntimeApiError> =>
-      Effect.catchIf(
-        exchange("/runtime/invocation/next", nextHead, undefined, false),
-        (error) => error.reason === "Transport" && attempt < retries && !pool.closed,
-        (error) =>
-          Effect.zipRight(
-            Effect.logWarning(`Runtime API: ${error.message}; retrying /next (${attempt + 1}/${retries})`),
-            Effect.zipRight(Effect.sleep(50 * 2 ** attempt), nextExchange(attempt + 1))
-          )
-      )
 
     const toInvocation = (response: Response): Effect.Effect<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError> => {
       if (response.status !== 200) return Effect.fail(statusError("/runtime/invocation/next", response))
@@ -136,17 +136,35 @@ export const make = (options: Options) =>
       return Effect.succeed({ requestId, headers: response.headers, body: response.body })
     }
 
-    const post = (endpoint: string, head: string, body: string | Uint8Array) =>
-      Effect.flatMap(
-        Effect.catchIf(
-          exchange(endpoint, head, body, true),
-          // Only a request that provably never left may be sent again: a reply reaches the API at most once.
-          (error) => error.reason === "Transport" && error.cause instanceof NotSent && !pool.closed,
-          () => exchange(endpoint, head, body, true)
-        ),
-        (response) =>
-          response.status >= 200 && response.status < 300 ? Effect.void : Effect.fail(statusError(endpoint, response))
-      )
+    /** `/next`, attempt `attempt`: a dropped connection is retried (with backoff) up to `retries` times. */
+    const nextAttempt = (attempt: number): Effect.Effect<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError> =>
+      exchange("/runtime/invocation/next", nextHead, undefined, false, (outcome) => {
+        if (!(outcome instanceof RuntimeApi.RuntimeApiError)) return toInvocation(outcome)
+        if (outcome.reason !== "Transport" || attempt >= retries || pool.closed) return Effect.fail(outcome)
+        return Effect.zipRight(
+          Effect.logWarning(`Runtime API: ${outcome.message}; retrying /next (${attempt + 1}/${retries})`),
+          Effect.zipRight(Effect.sleep(50 * 2 ** attempt), nextAttempt(attempt + 1))
+        )
+      })
+
+    /** A POST: 2xx is success, another status a `StatusCode` failure; sent again (once) only when none of it left. */
+    const post = (
+      endpoint: string,
+      head: string,
+      body: string | Uint8Array,
+      retried = false
+    ): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
+      exchange(endpoint, head, body, true, (outcome) => {
+        if (!(outcome instanceof RuntimeApi.RuntimeApiError)) {
+          return outcome.status >= 200 && outcome.status < 300
+            ? Effect.void
+            : Effect.fail(statusError(endpoint, outcome))
+        }
+        // Only a request that provably never left may be sent again: a reply reaches the API at most once.
+        return !retried && outcome.reason === "Transport" && outcome.cause instanceof NotSent && !pool.closed
+          ? post(endpoint, head, body, true)
+          : Effect.fail(outcome)
+      })
 
     const postError = (endpoint: string, path: string, report: ErrorReport.ErrorReport, extra: string) => {
       const body = Buffer.from(ErrorReport.toJson(report), "utf8")
@@ -273,7 +291,7 @@ export const make = (options: Options) =>
 
     return RuntimeApi.RuntimeApi.of({
       openStream,
-      next: Effect.flatMap(nextExchange(0), toInvocation),
+      next: nextAttempt(0),
       reply: (invocation, body, contentType) =>
         post(
           "/runtime/invocation/response",
