@@ -282,19 +282,26 @@ const MEMORY_MB = 1024
 
 /**
  * The V8 flags the build's generated bootstrap starts this runtime with (packages/dev/src/build/internal/entry.ts:
- * `--max-semi-space-size=<semiSpaceMiB>`, and `--max-old-space-size` at `oldSpacePercent` of the function's memory),
- * read from that file so that the bench measures what users deploy. The same flag in --node-flags replaces either,
- * as one in NODE_OPTIONS does in the bootstrap.
+ * `--max-semi-space-size=<semiSpaceMiB>`, the `gcFlags`, and `--max-old-space-size` at `oldSpacePercent` of the
+ * function's memory), read from that file so that the bench measures what users deploy. The same flag in --node-flags
+ * replaces any of them, as one in NODE_OPTIONS does in the bootstrap.
  */
 const BOOTSTRAP_SOURCE = Path.join(rootDir, "packages", "dev", "src", "build", "internal", "entry.ts")
 const bootstrapFlags = () => {
   const source = Fs.readFileSync(BOOTSTRAP_SOURCE, "utf8")
   const semi = /export const semiSpaceMiB = (\d+)/.exec(source)
   const old = /export const oldSpacePercent = (\d+)/.exec(source)
-  if (semi === null || old === null) {
-    throw new Error(`${BOOTSTRAP_SOURCE}: no \`semiSpaceMiB\` or \`oldSpacePercent\` constant (update bench/run.mjs)`)
+  const gc = /export const gcFlags: ReadonlyArray<string> = \[([^\]]*)\]/.exec(source)
+  if (semi === null || old === null || gc === null) {
+    throw new Error(
+      `${BOOTSTRAP_SOURCE}: no \`semiSpaceMiB\`, \`gcFlags\` or \`oldSpacePercent\` (update bench/run.mjs)`
+    )
   }
-  return [`--max-semi-space-size=${semi[1]}`, `--max-old-space-size=${Math.floor((MEMORY_MB * Number(old[1])) / 100)}`]
+  return [
+    `--max-semi-space-size=${semi[1]}`,
+    ...[...gc[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]),
+    `--max-old-space-size=${Math.floor((MEMORY_MB * Number(old[1])) / 100)}`
+  ]
 }
 
 const handlerName = (scenario) => (scenario === "cold" ? "echo" : scenario)
@@ -352,8 +359,8 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
   const cleanExit = flags.length > 0
   if (ours) {
     const own = context.bootstrapFlags.filter((f) => {
-      const name = f.slice(0, f.indexOf("="))
-      return !flags.some((g) => g.startsWith(name))
+      const name = f.replace(/^--(no-)?/, "").replace(/=.*$/, "")
+      return !flags.some((g) => g.includes(name))
     })
     flags.unshift(...own)
   }

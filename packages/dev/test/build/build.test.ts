@@ -78,38 +78,43 @@ const heapFlagsOf = (bootstrap: string, env: Record<string, string>) =>
       Path.join(dir, "bootstrap")
     ])
     assert.strictEqual(printed.code, 0, printed.stderr)
-    return printed.stdout.split(" ").filter((arg) => arg.startsWith("--max-"))
+    return printed.stdout.split(" ").filter((arg) => arg.startsWith("--"))
   })
 
 describe("effect-lambda build", { timeout: 120_000 }, () => {
-  it.scopedLive("bootstrap: the old generation is sized from AWS_LAMBDA_FUNCTION_MEMORY_SIZE; NODE_OPTIONS wins", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir("el-fake-node-")
-      const fakeNode = Path.join(dir, "node")
-      FileSystem.writeFileSync(fakeNode, '#!/bin/sh\necho "$@"\n', { mode: 0o755 })
-      const custom = Entry.customBootstrap({ _tag: "Layer", path: fakeNode })
-      const semi = `--max-semi-space-size=${Entry.semiSpaceMiB}`
-      assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128" }), [
-        semi,
-        `--max-old-space-size=${Entry.oldSpaceMiB(128)}`
-      ])
-      assert.strictEqual(Entry.oldSpaceMiB(128), 115)
-      assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "10240" }), [
-        semi,
-        "--max-old-space-size=9216"
-      ])
-      // Not a number of MB, or none: V8 keeps its own limit.
-      assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024MB" }), [semi])
-      assert.deepStrictEqual(yield* heapFlagsOf(custom, {}), [semi])
-      // NODE_OPTIONS with its own limit wins (its semi-space size is left as it is).
-      assert.deepStrictEqual(
-        yield* heapFlagsOf(custom, {
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
-          NODE_OPTIONS: "--max-old-space-size=300"
-        }),
-        [semi]
-      )
-    })
+  it.scopedLive(
+    "bootstrap: the heap and collector flags; the old generation sized from AWS_LAMBDA_FUNCTION_MEMORY_SIZE; NODE_OPTIONS wins",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir("el-fake-node-")
+        const fakeNode = Path.join(dir, "node")
+        FileSystem.writeFileSync(fakeNode, '#!/bin/sh\necho "$@"\n', { mode: 0o755 })
+        const custom = Entry.customBootstrap({ _tag: "Layer", path: fakeNode })
+        const always = [`--max-semi-space-size=${Entry.semiSpaceMiB}`, "--no-allocation-site-pretenuring"]
+        assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128" }), [
+          ...always,
+          `--max-old-space-size=${Entry.oldSpaceMiB(128)}`
+        ])
+        assert.strictEqual(Entry.oldSpaceMiB(128), 115)
+        assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "10240" }), [
+          ...always,
+          "--max-old-space-size=9216"
+        ])
+        // Not a number of MB, or none: V8 keeps its own limit.
+        assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024MB" }), always)
+        assert.deepStrictEqual(yield* heapFlagsOf(custom, {}), always)
+        // NODE_OPTIONS naming a flag wins over the bootstrap's (the others are still passed).
+        assert.deepStrictEqual(
+          yield* heapFlagsOf(custom, {
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+            NODE_OPTIONS: "--max-old-space-size=300 --allocation-site-pretenuring"
+          }),
+          [`--max-semi-space-size=${Entry.semiSpaceMiB}`]
+        )
+        // A container image of Node.js 22 (its compile cache keyed by every flag): no old-generation limit.
+        const image = Entry.containerBootstrap(false, false).replaceAll("exec node ", `exec ${fakeNode} `)
+        assert.deepStrictEqual(yield* heapFlagsOf(image, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512" }), always)
+      })
   )
 
   it.scopedLive(
