@@ -368,6 +368,35 @@ describe("NodeRuntimeApi (raw wire)", () => {
     })
   )
 
+  it.scopedLive(
+    "interrupting a reply's wait: the POST still reaches its answer, exactly once, and its connection is reused",
+    () =>
+      Effect.gen(function* () {
+        let late: (() => void) | undefined
+        const server = yield* rawServer((request, socket) => {
+          if (request.head.startsWith("GET ")) socket.write(invocationResponse("r-1", "{}"))
+          // The first reply is answered only after its caller has stopped waiting.
+          else if (late === undefined) late = () => socket.write(accepted)
+          else socket.write(accepted)
+        })
+        const api = yield* client(server.port)
+        const invocation = yield* api.next
+        const waited = yield* Effect.timeoutOption(api.reply(invocation, '{"n":1}', "application/json"), "50 millis")
+        assert.strictEqual(waited._tag, "None")
+        assert.strictEqual(server.requests.length, 2)
+        late?.()
+        yield* Effect.sleep("50 millis")
+        // The connection came back to the pool when its answer arrived: the next call goes over it.
+        yield* api.reply(invocation, '{"n":2}', "application/json")
+        assert.strictEqual(server.connections(), 1)
+        const posted = server.requests.filter((request) => request.head.startsWith("POST "))
+        assert.deepStrictEqual(
+          posted.map((request) => request.body.toString("utf8")),
+          ['{"n":1}', '{"n":2}']
+        )
+      })
+  )
+
   it.scopedLive("interrupting a pending /next closes its socket (no leak, no hang)", () =>
     Effect.gen(function* () {
       let closed = false
