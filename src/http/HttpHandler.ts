@@ -347,11 +347,9 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
       })
     }
 
-    const handled = toHandled(app, respond) as Effect.Effect<
-      void,
-      never,
-      HttpServerRequest.HttpServerRequest | LambdaEvent.LambdaEvent | InvocationContext
-    >
+    // `toHandled` needs the request's `HttpServerRequest` and `LambdaEvent` as well: `run` below puts them into the
+    // fiber's context before it runs this, so only `InvocationContext` is left to the caller.
+    const handled = toHandled(app, respond) as Effect.Effect<void, never, InvocationContext>
 
     const finish = (
       event: LambdaEvent.Event,
@@ -457,31 +455,33 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
             }
             const request = toRequest(event)
             request.exchange.stream = streaming && (event.source === "FunctionUrl" || event.source === "ApiGatewayV1")
-            const served = Effect.mapInputContext(handled, (context: Context.Context<InvocationContext>) => {
-              const services = new Map(context.unsafeMap)
-              services.set(HttpServerRequest.HttpServerRequest.key, request)
-              services.set(LambdaEvent.LambdaEvent.key, event)
-              return Context.unsafeMake(services)
-            })
             // Uninterruptible (as the handled app already is, but for its routes): an interruption (the deadline)
-            // must not let the app's internal "response" defect escape as this invocation's cause.
-            // Without a tracing backend the tracer middleware is switched off for the request: set and restored
-            // here, in the region that is uninterruptible anyway (an `Effect.locally` costs a bracket per request).
+            // must not let the app's internal "response" defect escape as this invocation's cause. In that region the
+            // request's services (and, without a tracing backend, the tracer middleware switched off) are set on the
+            // fiber and restored after the app, without the bracket `Effect.locally` / `mapInputContext` cost.
             return Effect.withFiberRuntime((fiber) => {
               const untraced =
                 options.tracing === false || (options.tracing !== true && fiber.currentTracer === builtInTracer)
-              const previous = fiber.getFiberRef(currentTracerDisabledWhen)
-              const exited =
-                !untraced || previous === constTrue
-                  ? Effect.uninterruptible(Effect.exit(served))
-                  : Effect.uninterruptible(
-                      Effect.zipRight(
-                        FiberRef.set(currentTracerDisabledWhen, constTrue),
-                        Effect.flatMap(Effect.exit(served), (exit) =>
-                          Effect.as(FiberRef.set(currentTracerDisabledWhen, previous), exit)
-                        )
-                      )
+              const previousTracing = fiber.getFiberRef(currentTracerDisabledWhen)
+              const switchTracing = untraced && previousTracing !== constTrue
+              const previousContext = fiber.getFiberRef(FiberRef.currentContext)
+              const services = new Map(previousContext.unsafeMap)
+              services.set(HttpServerRequest.HttpServerRequest.key, request)
+              services.set(LambdaEvent.LambdaEvent.key, event)
+              const enter = FiberRef.set(FiberRef.currentContext, Context.unsafeMake(services))
+              const leave = FiberRef.set(FiberRef.currentContext, previousContext)
+              const served = switchTracing
+                ? Effect.zipRight(
+                    Effect.zipRight(enter, FiberRef.set(currentTracerDisabledWhen, constTrue)),
+                    Effect.flatMap(Effect.exit(handled), (exit) =>
+                      Effect.as(Effect.zipRight(leave, FiberRef.set(currentTracerDisabledWhen, previousTracing)), exit)
                     )
+                  )
+                : Effect.zipRight(
+                    enter,
+                    Effect.flatMap(Effect.exit(handled), (exit) => Effect.as(leave, exit))
+                  )
+              const exited = Effect.uninterruptible(served)
               return Effect.flatMap(exited, (exit) => finish(event, request, exit))
             })
           }
