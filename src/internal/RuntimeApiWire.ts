@@ -129,11 +129,23 @@ const noBody: Framing = { _tag: "Length", length: 0 }
 const chunked: Framing = { _tag: "Chunked" }
 const untilClose: Framing = { _tag: "UntilClose" }
 
-/** Whether `lower` has `name` (lower-case) between `start` and `end`, ignoring spaces around it. */
-const nameIs = (lower: string, start: number, end: number, name: string): boolean => {
-  while (start < end && (lower.charCodeAt(start) === 32 || lower.charCodeAt(start) === 9)) start++
-  while (end > start && (lower.charCodeAt(end - 1) === 32 || lower.charCodeAt(end - 1) === 9)) end--
-  return end - start === name.length && lower.startsWith(name, start)
+/** Whether `head` has `name` (lower-case ASCII) at `start`, in any case. */
+const startsWithName = (head: string, start: number, name: string): boolean => {
+  if (start + name.length > head.length) return false
+  for (let i = 0; i < name.length; i++) {
+    const code = head.charCodeAt(start + i)
+    // ASCII letters compare case-insensitively (| 0x20 lower-cases A-Z); other bytes exactly.
+    const folded = code >= 65 && code <= 90 ? code | 0x20 : code
+    if (folded !== name.charCodeAt(i)) return false
+  }
+  return true
+}
+
+/** Whether `head` has `name` (lower-case) between `start` and `end`, in any case, ignoring spaces around it. */
+const nameIs = (head: string, start: number, end: number, name: string): boolean => {
+  while (start < end && (head.charCodeAt(start) === 32 || head.charCodeAt(start) === 9)) start++
+  while (end > start && (head.charCodeAt(end - 1) === 32 || head.charCodeAt(end - 1) === 9)) end--
+  return end - start === name.length && startsWithName(head, start, name)
 }
 
 /**
@@ -152,8 +164,7 @@ export const parseResponseHead = (head: string): ResponseHead | "interim" | Prot
     return new ProtocolError(`bad status line ${JSON.stringify(statusLine)}`)
   }
   if (status < 200) return "interim"
-  // Names are matched on a lower-cased copy; values are sliced from the head as they are.
-  const lower = head.toLowerCase()
+  // Names are matched case-insensitively in place; values are sliced from the head as they are.
   const headers: Record<string, string> = {}
   let connection: string | undefined
   let encoding: string | undefined
@@ -165,20 +176,26 @@ export const parseResponseHead = (head: string): ResponseHead | "interim" | Prot
     const colon = head.indexOf(":", start)
     if (colon === -1 || colon > lineEnd) return new ProtocolError("malformed response header line")
     let nameStart = start
-    while (lower.charCodeAt(nameStart) === 32 || lower.charCodeAt(nameStart) === 9) nameStart++
-    if (lower.startsWith("lambda-", nameStart)) {
-      const name = lower.slice(nameStart, colon).trim()
+    while (head.charCodeAt(nameStart) === 32 || head.charCodeAt(nameStart) === 9) nameStart++
+    if (startsWithName(head, nameStart, "lambda-")) {
+      const name = head.slice(nameStart, colon).trim().toLowerCase()
       const value = head.slice(colon + 1, lineEnd).trim()
       const previous = headers[name]
       headers[name] = previous === undefined ? value : `${previous}, ${value}`
-    } else if (nameIs(lower, start, colon, "content-length")) {
+    } else if (nameIs(head, start, colon, "content-length")) {
       const value = head.slice(colon + 1, lineEnd).trim()
       contentLength = contentLength === undefined ? value : `${contentLength}, ${value}`
-    } else if (nameIs(lower, start, colon, "transfer-encoding")) {
-      const value = lower.slice(colon + 1, lineEnd).trim()
+    } else if (nameIs(head, start, colon, "transfer-encoding")) {
+      const value = head
+        .slice(colon + 1, lineEnd)
+        .trim()
+        .toLowerCase()
       encoding = encoding === undefined ? value : `${encoding}, ${value}`
-    } else if (nameIs(lower, start, colon, "connection")) {
-      const value = lower.slice(colon + 1, lineEnd).trim()
+    } else if (nameIs(head, start, colon, "connection")) {
+      const value = head
+        .slice(colon + 1, lineEnd)
+        .trim()
+        .toLowerCase()
       connection = connection === undefined ? value : `${connection}, ${value}`
     }
     start = lineEnd + 2
