@@ -468,19 +468,18 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
               const services = new Map(previousContext.unsafeMap)
               services.set(HttpServerRequest.HttpServerRequest.key, request)
               services.set(LambdaEvent.LambdaEvent.key, event)
-              const enter = FiberRef.set(FiberRef.currentContext, Context.unsafeMake(services))
-              const leave = FiberRef.set(FiberRef.currentContext, previousContext)
-              const served = switchTracing
-                ? Effect.zipRight(
-                    Effect.zipRight(enter, FiberRef.set(currentTracerDisabledWhen, constTrue)),
-                    Effect.flatMap(Effect.exit(handled), (exit) =>
-                      Effect.as(Effect.zipRight(leave, FiberRef.set(currentTracerDisabledWhen, previousTracing)), exit)
-                    )
-                  )
-                : Effect.zipRight(
-                    enter,
-                    Effect.flatMap(Effect.exit(handled), (exit) => Effect.as(leave, exit))
-                  )
+              const setContext = FiberRef.set(FiberRef.currentContext, Context.unsafeMake(services))
+              const restoreContext = FiberRef.set(FiberRef.currentContext, previousContext)
+              const enter = switchTracing
+                ? Effect.zipRight(setContext, FiberRef.set(currentTracerDisabledWhen, constTrue))
+                : setContext
+              const leave = switchTracing
+                ? Effect.zipRight(restoreContext, FiberRef.set(currentTracerDisabledWhen, previousTracing))
+                : restoreContext
+              const served = Effect.zipRight(
+                enter,
+                Effect.flatMap(Effect.exit(handled), (exit) => Effect.as(leave, exit))
+              )
               const exited = Effect.uninterruptible(served)
               return Effect.flatMap(exited, (exit) => finish(event, request, exit))
             })

@@ -429,8 +429,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
     if (target !== "managed") {
       const bootstrap =
         target === "container"
-          ? // Node.js 22 keys the image's compile cache by the V8 flags: there the old-generation limit is left to V8.
-            Entry.containerBootstrap(snapshot, snapshot || node !== "22")
+          ? // Where the image's compile cache is keyed by every V8 flag, the old generation's limit is left to V8.
+            Entry.containerBootstrap(snapshot, snapshot || !CompileCache.keyedByEveryFlag(node))
           : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" }, snapshot)
       yield* write(Path.join(directory, "bootstrap"), bootstrap, 0o755)
       zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })
