@@ -66,8 +66,8 @@
  * @since 0.1.0
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
-import { ejectDefaultScopeClose, toHandled } from "@effect/platform/HttpApp"
-import { currentTracerDisabledWhen } from "@effect/platform/HttpMiddleware"
+import { currentPreResponseHandlers, ejectDefaultScopeClose, toHandled } from "@effect/platform/HttpApp"
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
@@ -77,7 +77,6 @@ import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
-import { constTrue } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -307,10 +306,12 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
     })
     const app = Effect.suspend(() => resolved ?? resolve) as HttpApp.Default<unknown, unknown>
 
+    /** Record the app's response on the request's exchange; a body stream is collected, or kept for a streamed reply. */
     const respond = (
       request: HttpServerRequest.HttpServerRequest,
+      scope: Scope.CloseableScope,
       response: HttpServerResponse.HttpServerResponse
-    ): Effect.Effect<void, unknown, Scope.Scope> => {
+    ): Effect.Effect<void, unknown> => {
       if (!(request instanceof Request.LambdaServerRequest)) {
         return Effect.dieMessage("HttpHandler: the HttpServerRequest was replaced by one the adapter did not make")
       }
@@ -325,18 +326,13 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
           return Effect.void
         }
         if (exchange.stream) {
-          // The reply outlives this callback: keep the request scope open until the body stream ends.
-          return Effect.map(Effect.scope, (scope) => {
-            ejectDefaultScopeClose(scope)
-            exchange.reply = {
-              response,
-              contentType,
-              source: {
-                _tag: "Stream",
-                stream: Stream.ensuring(source.stream, Scope.close(scope as Scope.CloseableScope, Exit.void))
-              }
-            }
-          })
+          // The reply outlives the app: the request scope stays open until the body stream ends (see `serve`).
+          exchange.reply = {
+            response,
+            contentType,
+            source: { _tag: "Stream", stream: Stream.ensuring(source.stream, Scope.close(scope, Exit.void)) }
+          }
+          return Effect.void
         }
         return Effect.map(
           Effect.interruptible(Response.collect(source.stream, MaxBufferedBytes, tooLarge)),
@@ -347,9 +343,52 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
       })
     }
 
-    // `toHandled` needs the request's `HttpServerRequest` and `LambdaEvent` as well: `run` below puts them into the
-    // fiber's context before it runs this, so only `InvocationContext` is left to the caller.
-    const handled = toHandled(app, respond) as Effect.Effect<void, never, InvocationContext>
+    /** The response through the pre-response handlers (`HttpApp.appendPreResponseHandler`) to `respond`. */
+    const preRespond = (
+      request: LambdaRequest,
+      scope: Scope.CloseableScope,
+      response: HttpServerResponse.HttpServerResponse
+    ): Effect.Effect<void, unknown> =>
+      Effect.withFiberRuntime((fiber) => {
+        const handler = fiber.getFiberRef(currentPreResponseHandlers)
+        return handler._tag === "None"
+          ? respond(request, scope, response)
+          : Effect.flatMap(handler.value(request, response), (final) => respond(request, scope, final))
+      })
+
+    /**
+     * What a server does with an `HttpApp` for one request (as `HttpApp.toHandled`, without its span), the request's
+     * services and `scope` already on the fiber: the app's response, or the response its failure stands for
+     * (`HttpServerError.causeResponse`: 404 for `RouteNotFound`, any `Respondable`, else 500), is recorded by
+     * `respond`; a failure stays the exit's cause.
+     */
+    const serve = (
+      request: LambdaRequest,
+      scope: Scope.CloseableScope
+    ): Effect.Effect<void, unknown, InvocationContext> =>
+      Effect.catchAllCause(
+        Effect.flatMap(app, (response) => preRespond(request, scope, response)),
+        (cause) =>
+          Effect.flatMap(HttpServerError.causeResponse(cause), ([response, left]) =>
+            Effect.zipRight(
+              preRespond(request, scope, response),
+              Cause.isEmptyType(left) ? Effect.void : Effect.failCause(left)
+            )
+          )
+      ) as Effect.Effect<void, unknown, InvocationContext>
+
+    /**
+     * With a tracing backend (or `tracing: true`): the platform's own `toHandled`, whose `http.server` span wraps the
+     * request, and whose request scope is kept open (ejected) while a streamed body is sent.
+     */
+    const servedInSpan = toHandled(app, (request, response) =>
+      Effect.flatMap(Effect.scope, (scope) => {
+        const lambdaRequest = request as LambdaRequest
+        return Effect.map(respond(lambdaRequest, scope as Scope.CloseableScope, response), () => {
+          if (lambdaRequest.exchange.reply?.source._tag === "Stream") ejectDefaultScopeClose(scope)
+        })
+      })
+    ) as Effect.Effect<void, never, InvocationContext>
 
     const finish = (
       event: LambdaEvent.Event,
@@ -455,34 +494,45 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
             }
             const request = toRequest(event)
             request.exchange.stream = streaming && (event.source === "FunctionUrl" || event.source === "ApiGatewayV1")
-            // Uninterruptible (as the handled app already is, but for its routes): an interruption (the deadline)
-            // must not let the app's internal "response" defect escape as this invocation's cause. In that region the
-            // request's services (and, without a tracing backend, the tracer middleware switched off) are set on the
-            // fiber and restored after the app, without the bracket `Effect.locally` / `mapInputContext` cost.
-            return Effect.withFiberRuntime((fiber) => {
-              const untraced =
-                options.tracing === false || (options.tracing !== true && fiber.currentTracer === builtInTracer)
-              const previousTracing = fiber.getFiberRef(currentTracerDisabledWhen)
-              const switchTracing = untraced && previousTracing !== constTrue
-              const previousContext = fiber.getFiberRef(FiberRef.currentContext)
-              const services = new Map(previousContext.unsafeMap)
-              services.set(HttpServerRequest.HttpServerRequest.key, request)
-              services.set(LambdaEvent.LambdaEvent.key, event)
-              const setContext = FiberRef.set(FiberRef.currentContext, Context.unsafeMake(services))
-              const restoreContext = FiberRef.set(FiberRef.currentContext, previousContext)
-              const enter = switchTracing
-                ? Effect.zipRight(setContext, FiberRef.set(currentTracerDisabledWhen, constTrue))
-                : setContext
-              const leave = switchTracing
-                ? Effect.zipRight(restoreContext, FiberRef.set(currentTracerDisabledWhen, previousTracing))
-                : restoreContext
-              const served = Effect.zipRight(
-                enter,
-                Effect.flatMap(Effect.exit(handled), (exit) => Effect.as(leave, exit))
-              )
-              const exited = Effect.uninterruptible(served)
-              return Effect.flatMap(exited, (exit) => finish(event, request, exit))
-            })
+            // Uninterruptible (as a server runs an app), but for its routes: an interruption (the deadline) must not
+            // let the app's internal "response" defect escape as this invocation's cause. In that region the request's
+            // services (the request, the event and, without a span, the request scope) are set on the fiber in one
+            // step and restored after the app, without the brackets of `Effect.locally` / `Scope.extend`.
+            return Effect.uninterruptible(
+              Effect.withFiberRuntime((fiber) => {
+                const previous = fiber.currentContext
+                const services = new Map(previous.unsafeMap)
+                services.set(HttpServerRequest.HttpServerRequest.key, request)
+                services.set(LambdaEvent.LambdaEvent.key, event)
+                const enter = FiberRef.set(FiberRef.currentContext, Context.unsafeMake(services))
+                const leave = FiberRef.set(FiberRef.currentContext, previous)
+                const traced =
+                  options.tracing === true || (options.tracing !== false && fiber.currentTracer !== builtInTracer)
+                if (traced) {
+                  return Effect.zipRight(
+                    enter,
+                    Effect.flatMap(Effect.exit(servedInSpan), (exit) =>
+                      Effect.zipRight(leave, finish(event, request, exit))
+                    )
+                  )
+                }
+                return Effect.flatMap(Scope.make(), (scope) => {
+                  services.set(Scope.Scope.key, scope)
+                  return Effect.zipRight(
+                    enter,
+                    Effect.flatMap(Effect.exit(serve(request, scope)), (exit) =>
+                      // A streamed body keeps the scope open: its stream closes the scope when it ends.
+                      Effect.zipRight(
+                        request.exchange.reply?.source._tag === "Stream"
+                          ? leave
+                          : Effect.zipRight(Scope.close(scope, exit), leave),
+                        finish(event, request, exit)
+                      )
+                    )
+                  )
+                })
+              })
+            )
           }
         ),
       report

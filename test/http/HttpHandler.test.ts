@@ -3,13 +3,14 @@
  * In memory, through `TestRuntimeApi.invoke` (the runtime's own loop, sink and error rules).
  */
 import * as Cookies from "@effect/platform/Cookies"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerRespondable from "@effect/platform/HttpServerRespondable"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, Data, DefaultServices, Effect, Option, Schema, Stream, Tracer } from "effect"
+import { Chunk, Context, Data, DefaultServices, Effect, Option, Schema, Scope, Stream, Tracer } from "effect"
 import { Readable } from "node:stream"
 import { type Handler, HttpHandler, InvocationContext, LambdaEvent, TestRuntimeApi } from "../../src/index.js"
 import * as ApiGatewayV1 from "../../src/http/ApiGatewayV1.js"
@@ -840,6 +841,87 @@ describe("HttpHandler", () => {
         assert.strictEqual(HttpHandler.make(app)._tag, "Buffered")
       })
     )
+  })
+
+  // What a server gives every request, checked with the http.server span (the platform's `toHandled`) and without it
+  // (the adapter's own path): a request scope, pre-response handlers, and nothing left on the caller's fiber.
+  describe("the request's server semantics, with and without a span", () => {
+    const order: Array<string> = []
+    const withPreResponse = (status: number) =>
+      HttpApp.appendPreResponseHandler((_request, response) =>
+        Effect.succeed(HttpServerResponse.setHeader(response, "x-pre-response", `${status}:${response.status}`))
+      )
+    const app = HttpRouter.empty.pipe(
+      HttpRouter.get(
+        "/scoped",
+        Effect.gen(function* () {
+          yield* Effect.addFinalizer(() => Effect.sync(() => order.push("request scope closed")))
+          order.push("route ran")
+          return HttpServerResponse.text("scoped")
+        })
+      ),
+      HttpRouter.get(
+        "/scoped-stream",
+        Effect.gen(function* () {
+          yield* Effect.addFinalizer(() => Effect.sync(() => order.push("request scope closed")))
+          return HttpServerResponse.stream(
+            Stream.make(utf8("a"), utf8("b")).pipe(
+              Stream.tap(() => Effect.sync(() => order.push("chunk pulled"))),
+              Stream.rechunk(1)
+            )
+          )
+        })
+      ),
+      HttpRouter.get("/pre", Effect.zipRight(withPreResponse(200), Effect.succeed(HttpServerResponse.text("pre")))),
+      HttpRouter.get("/pre-fails", Effect.zipRight(withPreResponse(500), Effect.fail(new Error("route failed"))))
+    )
+
+    for (const tracing of [true, false]) {
+      const buffered = HttpHandler.make(app, { tracing })
+      const streamed = HttpHandler.make(app, { tracing, mode: "streaming" })
+
+      it.effect(`tracing: ${tracing}: the request scope closes once, after the route, before the reply is sent`, () =>
+        Effect.gen(function* () {
+          order.length = 0
+          for (let i = 0; i < 2; i++) {
+            const [reply] = yield* call(buffered, eventFor("FunctionUrl", { method: "GET", path: "/scoped" }))
+            assert.strictEqual(reply.text, "scoped")
+          }
+          assert.deepStrictEqual(order, ["route ran", "request scope closed", "route ran", "request scope closed"])
+        })
+      )
+
+      it.effect(`tracing: ${tracing}: a streamed body keeps the request scope open until it ends`, () =>
+        Effect.gen(function* () {
+          order.length = 0
+          const [reply] = yield* call(streamed, eventFor("FunctionUrl", { method: "GET", path: "/scoped-stream" }))
+          assert.strictEqual(reply.text, "ab")
+          assert.deepStrictEqual(order, ["chunk pulled", "chunk pulled", "request scope closed"])
+        })
+      )
+
+      it.effect(`tracing: ${tracing}: pre-response handlers apply to a response and to a failure's 500`, () =>
+        Effect.gen(function* () {
+          const [ok] = yield* call(buffered, eventFor("FunctionUrl", { method: "GET", path: "/pre" }))
+          assert.strictEqual(ok.headers["x-pre-response"], "200:200")
+          const [failed] = yield* call(buffered, eventFor("ApiGatewayV1", { method: "GET", path: "/pre-fails" }))
+          assert.strictEqual(failed.status, 500)
+          assert.strictEqual(failed.headers["x-pre-response"], "500:500")
+        })
+      )
+
+      it.effect(`tracing: ${tracing}: the request's services are gone from the caller's fiber after run`, () =>
+        Effect.gen(function* () {
+          const bytes = utf8(JSON.stringify(eventFor("FunctionUrl", { method: "GET", path: "/pre" })))
+          yield* buffered.run(bytes)
+          assert.isTrue(Option.isNone(yield* Effect.serviceOption(HttpServerRequest.HttpServerRequest)))
+          assert.isTrue(Option.isNone(yield* Effect.serviceOption(LambdaEvent.LambdaEvent)))
+          assert.isTrue(Option.isNone(yield* Effect.serviceOption(Scope.Scope)))
+        }).pipe(
+          Effect.provideService(InvocationContext.InvocationContext, InvocationContext.make({ requestId: "r-1" }))
+        )
+      )
+    }
   })
 
   describe("tracing", () => {
