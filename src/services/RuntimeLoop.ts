@@ -245,7 +245,11 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   })
 
   const run = <E, R>(handler: Handler.Handler<E, R>): Effect.Effect<never, RuntimeApi.RuntimeApiError, R> => {
-    const worker = Effect.forever(Effect.flatMap(api.next, (invocation) => handle(handler, invocation, false)))
+    // Not `Effect.forever`, which yields to the scheduler after every invocation: `/next` is I/O, so the worker
+    // suspends there anyway, and the fiber's own op budget still yields a loop that never suspends.
+    const worker: Effect.Effect<never, RuntimeApi.RuntimeApiError, R> = Effect.flatMap(api.next, (invocation) =>
+      Effect.flatMap(handle(handler, invocation, false), () => worker)
+    )
     const workers = singleConcurrency
       ? worker
       : loadStore.pipe(

@@ -221,6 +221,23 @@ describe("RuntimeLoop", () => {
       }).pipe(Effect.provide(TestRuntimeApi.layer()))
     )
 
+    it.effect("a queue of synchronous invocations does not starve the process's other fibers", () =>
+      Effect.gen(function* () {
+        const count = 2000
+        const loop = yield* makeLoop()
+        // Every invocation is already queued and the handler never suspends: only the loop's yielding lets another
+        // fiber run before the last reply.
+        const fiber = yield* Effect.fork(loop.run(echo))
+        const repliedWhenOtherRan = yield* Effect.flatMap(Effect.yieldNow(), () =>
+          Effect.map(allReplies, (replies) => replies.length)
+        )
+        yield* awaitReply(`r-${count - 1}`)
+        yield* Fiber.interrupt(fiber)
+        assert.isBelow(repliedWhenOtherRan, count)
+        assert.strictEqual((yield* allReplies).length, count)
+      }).pipe(Effect.provide(TestRuntimeApi.layer(Array.from({ length: 2000 }, (_, i) => inv(`r-${i}`, { n: i })))))
+    )
+
     it.effect("with maxConcurrency 3 runs three invocations at the same time, and no more", () =>
       Effect.gen(function* () {
         const gate = yield* Deferred.make<void>()
