@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import type * as FiberRefs from "effect/FiberRefs"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -176,10 +177,15 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
     return () => clearTimeout(timer)
   }
 
+  /**
+   * Serve `invocation` in a fiber of its own. `workerRefs`: the calling worker's FiberRefs when it took them once (a
+   * worker of `run`, whose own steps set none), else they are read now.
+   */
   const handle = <E, R>(
     handler: Handler.Handler<E, R>,
     invocation: RuntimeApi.Invocation,
-    stopOnInterrupt: boolean
+    stopOnInterrupt: boolean,
+    workerRefs?: FiberRefs.FiberRefs
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError, R> =>
     Effect.withFiberRuntime<void, RuntimeApi.RuntimeApiError, R>((worker, status) => {
       const context = InvocationContext.fromHeaders(invocation.requestId, invocation.headers)
@@ -208,7 +214,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
       // hop, and needs no deadline timer. The worker's services and FiberRefs, plus the invocation's context.
       const runtime = Runtime.make({
         context: Context.add(worker.currentContext as Context.Context<R>, InvocationContext.InvocationContext, context),
-        fiberRefs: worker.getFiberRefs(),
+        fiberRefs: workerRefs ?? worker.getFiberRefs(),
         runtimeFlags: status.runtimeFlags
       })
       const store = invokeStore
@@ -247,9 +253,14 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   const run = <E, R>(handler: Handler.Handler<E, R>): Effect.Effect<never, RuntimeApi.RuntimeApiError, R> => {
     // Not `Effect.forever`, which yields to the scheduler after every invocation: `/next` is I/O, so the worker
     // suspends there anyway, and the fiber's own op budget still yields a loop that never suspends.
-    const worker: Effect.Effect<never, RuntimeApi.RuntimeApiError, R> = Effect.flatMap(api.next, (invocation) =>
-      Effect.flatMap(handle(handler, invocation, false), () => worker)
-    )
+    // Its FiberRefs are taken once (reading them copies them): nothing the loop itself runs sets one.
+    const worker = Effect.withFiberRuntime<never, RuntimeApi.RuntimeApiError, R>((fiber) => {
+      const refs = fiber.getFiberRefs()
+      const loop: Effect.Effect<never, RuntimeApi.RuntimeApiError, R> = Effect.flatMap(api.next, (invocation) =>
+        Effect.flatMap(handle(handler, invocation, false, refs), () => loop)
+      )
+      return loop
+    })
     const workers = singleConcurrency
       ? worker
       : loadStore.pipe(
