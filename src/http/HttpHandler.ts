@@ -367,7 +367,9 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
       scope: Scope.CloseableScope
     ): Effect.Effect<void, unknown, InvocationContext> =>
       Effect.catchAllCause(
-        Effect.flatMap(app, (response) => preRespond(request, scope, response)),
+        Effect.flatMap((resolved ?? app) as HttpApp.Default<unknown, unknown>, (response) =>
+          preRespond(request, scope, response)
+        ),
         (cause) =>
           Effect.flatMap(HttpServerError.causeResponse(cause), ([response, left]) =>
             Effect.zipRight(
