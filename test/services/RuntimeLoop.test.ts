@@ -158,6 +158,33 @@ describe("RuntimeLoop", () => {
       )
     )
 
+    it.effect(
+      "a handler whose run throws instead of returning an Effect: that invocation's defect, and the loop goes on",
+      () =>
+        Effect.gen(function* () {
+          let calls = 0
+          const throwing: Handler.Handler<never, never> = {
+            ...echo,
+            run: (bytes) => {
+              calls++
+              if (calls === 1) throw new RangeError("run threw")
+              return echo.run(bytes)
+            }
+          }
+          const loop = yield* makeLoop()
+          const fiber = yield* Effect.fork(loop.run(throwing))
+          yield* awaitReply("second")
+          const [first, second] = yield* allReplies
+          yield* Fiber.interrupt(fiber)
+          assert.isTrue(first?._tag === "Error" && first.requestId === "first")
+          if (first?._tag === "Error") {
+            assert.strictEqual(first.report.errorType, "RangeError")
+            assert.strictEqual(first.report.errorMessage, "run threw")
+          }
+          assert.isTrue(second?._tag === "Response" && text(second.body) === '{"n":2}')
+        }).pipe(Effect.provide(TestRuntimeApi.layer([inv("first", { n: 1 }), inv("second", { n: 2 })])))
+    )
+
     it.effect("reports a malformed invocation as Runtime.MalformedInvocation and goes on", () =>
       Effect.gen(function* () {
         const { calls, handler } = mixedHandler()
