@@ -74,6 +74,18 @@ const lastSeen = (seen: ReadonlyArray<Seen>): Seen => {
   return last
 }
 
+/** A route whose request scope has a finalizer and whose body streams "a" then "b"; each step is recorded in `order`. */
+const scopedStream = (order: Array<string>) =>
+  Effect.gen(function* () {
+    yield* Effect.addFinalizer(() => Effect.sync(() => order.push("request scope closed")))
+    return HttpServerResponse.stream(
+      Stream.make(utf8("a"), utf8("b")).pipe(
+        Stream.tap(() => Effect.sync(() => order.push("chunk pulled"))),
+        Stream.rechunk(1)
+      )
+    )
+  })
+
 describe("HttpHandler", () => {
   describe("detection", () => {
     const whoami = HttpHandler.make(
@@ -730,18 +742,7 @@ describe("HttpHandler", () => {
       ),
       HttpRouter.get("/no-content", Effect.succeed(HttpServerResponse.empty())),
       HttpRouter.get("/not-modified", Effect.succeed(HttpServerResponse.empty({ status: 304 }))),
-      HttpRouter.get(
-        "/scoped",
-        Effect.gen(function* () {
-          yield* Effect.addFinalizer(() => Effect.sync(() => order.push("request scope closed")))
-          return HttpServerResponse.stream(
-            Stream.make(utf8("a"), utf8("b")).pipe(
-              Stream.tap(() => Effect.sync(() => order.push("chunk pulled"))),
-              Stream.rechunk(1)
-            )
-          )
-        })
-      )
+      HttpRouter.get("/scoped", scopedStream(order))
     )
     const handler = HttpHandler.make(app, { mode: "streaming" })
 
@@ -860,18 +861,7 @@ describe("HttpHandler", () => {
           return HttpServerResponse.text("scoped")
         })
       ),
-      HttpRouter.get(
-        "/scoped-stream",
-        Effect.gen(function* () {
-          yield* Effect.addFinalizer(() => Effect.sync(() => order.push("request scope closed")))
-          return HttpServerResponse.stream(
-            Stream.make(utf8("a"), utf8("b")).pipe(
-              Stream.tap(() => Effect.sync(() => order.push("chunk pulled"))),
-              Stream.rechunk(1)
-            )
-          )
-        })
-      ),
+      HttpRouter.get("/scoped-stream", scopedStream(order)),
       HttpRouter.get("/pre", Effect.zipRight(withPreResponse(200), Effect.succeed(HttpServerResponse.text("pre")))),
       HttpRouter.get("/pre-fails", Effect.zipRight(withPreResponse(500), Effect.fail(new Error("route failed"))))
     )
