@@ -165,7 +165,9 @@ const parseArgs = (argv) => {
     if (!["effect", "ric", "bare", "floor", "variant"].includes(c)) throw new Error(`unknown client ${c}`)
   }
   if (options.variantFlags.length > 0 && options.variant === undefined) {
-    throw new Error("--variant-flags needs --variant DIR (a copy of the repository; an unpatched one measures the flags)")
+    throw new Error(
+      "--variant-flags needs --variant DIR (a copy of the repository; an unpatched one measures the flags)"
+    )
   }
   if (options.variant !== undefined && !options.clients.includes("variant")) options.clients.push("variant")
   options.rounds ??= options.profile || options.quick || options.memory ? 1 : 3
