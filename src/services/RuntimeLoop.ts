@@ -202,19 +202,19 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
       }
       /** Whether nothing interruptible is left: the handler ended, and its reply is not a stream to pull. */
       let ran = false
-      // The invocation's own fiber: it runs the handler (interruptible, so the deadline or a shutdown can stop
-      // it) and then, whatever happened, sends the one reply (uninterruptible).
-      // The fiber starts uninterruptible (its runtime flags below); only the handler runs with the worker's own
-      // interruptibility, as `uninterruptibleMask`'s `restore` would give it, for two steps fewer.
-      const interruptible = RuntimeFlags.interruption(status.runtimeFlags)
-      let run: Effect.Effect<Handler.Payload | StreamReply, unknown, R | InvocationContext.InvocationContext>
+      // The invocation's own fiber: it runs the handler and then, whatever happened, sends the one reply. The fiber
+      // starts uninterruptible (its runtime flags below); only the handler runs with the worker's interruptibility
+      // (as `uninterruptibleMask`'s `restore` would give it, for two steps fewer), so the deadline or a shutdown can
+      // stop it but not the reply.
+      let handled: Effect.Effect<Handler.Payload | StreamReply, unknown, R | InvocationContext.InvocationContext>
       try {
-        run = handler.run(invocation.body)
+        handled = handler.run(invocation.body)
       } catch (defect) {
         // A handler whose `run` throws instead of returning an Effect: a defect of this invocation, not of the loop.
-        run = Effect.die(defect)
+        handled = Effect.die(defect)
       }
-      const own = Effect.flatMap(Effect.exit(interruptible ? Effect.interruptible(run) : run), (exit) => {
+      if (RuntimeFlags.interruption(status.runtimeFlags)) handled = Effect.interruptible(handled)
+      const own = Effect.flatMap(Effect.exit(handled), (exit) => {
         // A streamed reply is still to be pulled (interruptibly): the deadline still applies to it.
         ran = Exit.isFailure(exit) || !(exit.value instanceof StreamReply)
         return settle(handler as Handler.Handler<unknown, unknown>, invocation, exit)
