@@ -33,8 +33,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
-import * as FileSystem from "node:fs"
-import * as Url from "node:url"
 import type * as Handler from "./handler/Handler.js"
 import { UnhandledPromiseRejection } from "./internal/ErrorTypes.js"
 import * as ShutdownExtension from "./internal/ShutdownExtension.js"
@@ -48,6 +46,11 @@ import * as RuntimeApi from "./services/RuntimeApi.js"
 import * as RuntimeConfig from "./services/RuntimeConfig.js"
 import * as RuntimeLoop from "./services/RuntimeLoop.js"
 import * as ErrorReport from "./streaming/ErrorReport.js"
+
+// Loaded, not imported: an ES module import of a built-in makes Node read every export (node:fs's `promises`
+// loads fs/promises).
+const FileSystem = process.getBuiltinModule("node:fs")
+const Url = process.getBuiltinModule("node:url")
 
 /**
  * The runtime's own services on the live transport, from the environment.

@@ -15,10 +15,13 @@
  *
  * @internal
  */
-import * as Net from "node:net"
+import type * as Net from "node:net"
 import { HeadEnd, ProtocolError, parseChunkSize, parseResponseHead } from "./RuntimeApiWire.js"
 
 export { ProtocolError }
+
+// Loaded, not imported: an ES module import of node:net makes Node read every export (and load their modules).
+const net = process.getBuiltinModule("node:net")
 
 /** @internal */
 export interface Response {
@@ -135,7 +138,7 @@ export class Http1Connection {
   }
 
   private connect(): Net.Socket {
-    const socket = Net.connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true })
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true })
     // Events of a socket this connection has already let go of are ignored.
     socket.on("data", (data: Buffer) => {
       if (this.socket === socket) this.onData(data)

@@ -6,7 +6,10 @@
  *
  * @internal
  */
-import * as Net from "node:net"
+import type * as Net from "node:net"
+
+// Loaded, not imported (see `Http1Connection.ts`).
+const net = process.getBuiltinModule("node:net")
 
 /** A running warm-up API. */
 export interface WarmUpApi {
@@ -40,7 +43,7 @@ export const start = (count: number): Promise<WarmUpApi> =>
     const served = new Promise<void>((done) => {
       markServed = done
     })
-    const server = Net.createServer((socket) => {
+    const server = net.createServer((socket) => {
       sockets.add(socket)
       socket.setNoDelay(true)
       let pending = ""

@@ -45,11 +45,13 @@ import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { inspect } from "node:util"
 import * as DirectLog from "../internal/directLog.js"
 import * as InvocationContext from "../services/InvocationContext.js"
 import * as RuntimeConfig from "../services/RuntimeConfig.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
+
+// Loaded, not imported: an ES module import of node:util makes Node read every export (and load their modules).
+const { inspect } = process.getBuiltinModule("node:util")
 
 /**
  * @since 0.1.0

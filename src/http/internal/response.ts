@@ -10,8 +10,10 @@ import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { isUtf8 } from "node:buffer"
-import { STATUS_CODES } from "node:http"
+
+// Built-ins are loaded, not imported: an ES module import of one makes Node read every export, and node:http's
+// lazy `WebSocket` loads undici with tls, http2, crypto and zlib (about 40 ms of a cold start on Node 22).
+const { isUtf8 } = process.getBuiltinModule("node:buffer")
 
 /**
  * The status line and headers of a reply, ready for any front.
@@ -110,7 +112,8 @@ export const head = (response: HttpServerResponse.HttpServerResponse, contentTyp
  * @internal
  */
 export const statusLine = (head: Head): string => {
-  const text = head.statusText ?? STATUS_CODES[head.statusCode]
+  // node:http only when a reason phrase is needed (ALB): a function that never needs one does not load it.
+  const text = head.statusText ?? process.getBuiltinModule("node:http").STATUS_CODES[head.statusCode]
   return text === undefined || text === "" ? String(head.statusCode) : `${head.statusCode} ${text}`
 }
 

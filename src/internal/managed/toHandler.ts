@@ -15,7 +15,6 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { isMainThread } from "node:worker_threads"
 import * as Handler from "../../handler/Handler.js"
 import * as LambdaLogger from "../../layers/LambdaLogger.js"
 import * as ErrorTypes from "../ErrorTypes.js"
@@ -207,7 +206,8 @@ const streaming =
 const scopes = new Set<Scope.CloseableScope>()
 
 const closeOnSigterm = (scope: Scope.CloseableScope): void => {
-  if (!isMainThread) return
+  // Loaded, not imported: an ES module import of node:worker_threads makes Node read every export.
+  if (!process.getBuiltinModule("node:worker_threads").isMainThread) return
   scopes.add(scope)
   if (scopes.size > 1) return
   process.once("SIGTERM", () => {
