@@ -293,19 +293,22 @@ const MEMORY_MB = 1024
 
 /**
  * The V8 flags the build's generated bootstrap starts this runtime with (packages/dev/src/build/internal/entry.ts:
- * `--max-semi-space-size=<semiSpaceMiB>`, the `gcFlags`, and `--max-old-space-size` at `oldSpacePercent` of the
- * function's memory), read from that file so that the bench measures what users deploy. The same flag in --node-flags
+ * `--max-semi-space-size=<semiSpaceMiB>`, the `gcFlags` of the run's Node major (`gcFlagsByMajor`; Node 22's for
+ * another major), and `--max-old-space-size` at `oldSpacePercent` of the function's memory), read from that file so
+ * that the bench measures what users deploy. The same flag in --node-flags
  * replaces any of them, as one in NODE_OPTIONS does in the bootstrap.
  */
 const BOOTSTRAP_SOURCE = Path.join(rootDir, "packages", "dev", "src", "build", "internal", "entry.ts")
-const bootstrapFlags = () => {
+const bootstrapFlags = (major) => {
   const source = Fs.readFileSync(BOOTSTRAP_SOURCE, "utf8")
   const semi = /export const semiSpaceMiB = (\d+)/.exec(source)
   const old = /export const oldSpacePercent = (\d+)/.exec(source)
-  const gc = /export const gcFlags: ReadonlyArray<string> = \[([^\]]*)\]/.exec(source)
+  const byMajor = /const gcFlagsByMajor[^=]*= \{([^}]*)\}/.exec(source)
+  const gcOf = (m) => (byMajor === null ? null : new RegExp(`"${m}": \\[([^\\]]*)\\]`).exec(byMajor[1]))
+  const gc = gcOf(major) ?? gcOf("22")
   if (semi === null || old === null || gc === null) {
     throw new Error(
-      `${BOOTSTRAP_SOURCE}: no \`semiSpaceMiB\`, \`gcFlags\` or \`oldSpacePercent\` (update bench/run.mjs)`
+      `${BOOTSTRAP_SOURCE}: no \`semiSpaceMiB\`, \`gcFlagsByMajor\` or \`oldSpacePercent\` (update bench/run.mjs)`
     )
   }
   return [
@@ -943,7 +946,7 @@ const main = async () => {
     pin,
     out,
     node,
-    bootstrapFlags: options.buildFlags ? bootstrapFlags() : []
+    bootstrapFlags: options.buildFlags ? bootstrapFlags(node.version.replace(/^v/, "").split(".")[0]) : []
   }
 
   const meta = {

@@ -430,8 +430,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
       const bootstrap =
         target === "container"
           ? // Where the image's compile cache is keyed by every V8 flag, the old generation's limit is left to V8.
-            Entry.containerBootstrap(snapshot, snapshot || !CompileCache.keyedByEveryFlag(node))
-          : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" }, snapshot)
+            Entry.containerBootstrap(node, snapshot, snapshot || !CompileCache.keyedByEveryFlag(node))
+          : Entry.customBootstrap(nodeBinary ?? { _tag: "Carried" }, node, snapshot)
       yield* write(Path.join(directory, "bootstrap"), bootstrap, 0o755)
       zipEntries.unshift({ name: "bootstrap", source: { _tag: "Bytes", bytes: Buffer.from(bootstrap) }, mode: 0o755 })
       if (!snapshot) {
@@ -442,7 +442,7 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
             CompileCache.fill({
               node: carried.path,
               directory,
-              flags: Entry.nodeFlags,
+              flags: Entry.nodeFlags(node),
               timeoutMs: options.snapshotTimeoutMs ?? 60_000
             })
           )

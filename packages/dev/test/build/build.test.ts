@@ -89,7 +89,7 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
         const dir = yield* tempDir("el-fake-node-")
         const fakeNode = Path.join(dir, "node")
         FileSystem.writeFileSync(fakeNode, '#!/bin/sh\necho "$@"\n', { mode: 0o755 })
-        const custom = Entry.customBootstrap({ _tag: "Layer", path: fakeNode })
+        const custom = Entry.customBootstrap({ _tag: "Layer", path: fakeNode }, "22")
         const always = [`--max-semi-space-size=${Entry.semiSpaceMiB}`, "--no-allocation-site-pretenuring"]
         assert.deepStrictEqual(yield* heapFlagsOf(custom, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128" }), [
           ...always,
@@ -112,8 +112,20 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
           [`--max-semi-space-size=${Entry.semiSpaceMiB}`]
         )
         // A container image of Node.js 22 (its compile cache keyed by every flag): no old-generation limit.
-        const image = Entry.containerBootstrap(false, false).replaceAll("exec node ", `exec ${fakeNode} `)
+        const image = Entry.containerBootstrap("22", false, false).replaceAll("exec node ", `exec ${fakeNode} `)
         assert.deepStrictEqual(yield* heapFlagsOf(image, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512" }), always)
+        // Node.js 24: no pretenuring flag (it would make Node.js compile its built-in modules from source), and the
+        // heap sizes, which its code caches do not depend on, for a custom runtime and a container image alike.
+        const custom24 = Entry.customBootstrap({ _tag: "Layer", path: fakeNode }, "24")
+        assert.deepStrictEqual(yield* heapFlagsOf(custom24, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024" }), [
+          `--max-semi-space-size=${Entry.semiSpaceMiB}`,
+          `--max-old-space-size=${Entry.oldSpaceMiB(1024)}`
+        ])
+        const image24 = Entry.containerBootstrap("24").replaceAll("exec node ", `exec ${fakeNode} `)
+        assert.deepStrictEqual(yield* heapFlagsOf(image24, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024" }), [
+          `--max-semi-space-size=${Entry.semiSpaceMiB}`,
+          `--max-old-space-size=${Entry.oldSpaceMiB(1024)}`
+        ])
       })
   )
 
