@@ -29,8 +29,10 @@ const USAGE = `usage: npm run bench -- [options]
 
   --rounds N            rounds; each runs every scenario for every client, interleaved (default 3)
   --scenarios a,b       among ${SCENARIO_NAMES.join(", ")} (default: all)
-  --clients a,b         among effect, ric, bare, floor (default: effect,ric,bare; the ratios need effect and
-                        the other one; floor is a minimal raw-socket loop, to see what is possible at all)
+  --clients a,b         among effect, ric, ric-lambda, bare, floor (default: effect,ric,bare, and ric-lambda in
+                        cold; the ratios need effect and the other one; ric-lambda is the official client with the
+                        V8 flags Lambda's managed runtime starts it with; floor is a minimal raw-socket loop, to
+                        see what is possible at all)
   --quick               about a tenth of each scenario's invocations, 1 round unless --rounds is given
   --count N             override the invocation count (spawns for cold) of every selected scenario
   --profile             profile instead: one run per scenario (default: echo,error) of this runtime (or of the
@@ -64,7 +66,7 @@ const parseArgs = (argv) => {
   const options = {
     rounds: undefined,
     scenarios: undefined,
-    clients: ["effect", "ric", "bare"],
+    clients: ["effect", "ric", "bare", "ric-lambda"],
     explicitClients: false,
     quick: false,
     count: undefined,
@@ -162,7 +164,9 @@ const parseArgs = (argv) => {
       : SCENARIO_NAMES
   for (const s of options.scenarios) if (!(s in SCENARIOS)) throw new Error(`unknown scenario ${s}`)
   for (const c of options.clients) {
-    if (!["effect", "ric", "bare", "floor", "variant"].includes(c)) throw new Error(`unknown client ${c}`)
+    if (!["effect", "ric", "ric-lambda", "bare", "floor", "variant"].includes(c)) {
+      throw new Error(`unknown client ${c}`)
+    }
   }
   if (options.variantFlags.length > 0 && options.variant === undefined) {
     throw new Error(
@@ -320,6 +324,25 @@ const bootstrapFlags = (major) => {
 
 const handlerName = (scenario) => (scenario === "cold" ? "echo" : scenario)
 
+/**
+ * The V8 flags Lambda's managed Node.js runtime starts the official client with, for the bench's memory: a tenth of
+ * the function's memory for the young generation (half of it per semi-space), the rest for the old one, and
+ * `--expose-gc` (Lambda's Node.js bootstrap; `aws-lambda-ric` itself strips exactly these three from the flags it
+ * passes to its worker threads). On Node 22 any V8 flag makes Node compile the built-in modules it loads from
+ * source (its built-in code cache is keyed by V8's flags), so this is the official client's cold start as Lambda
+ * users get it; the targets stay against the client started bare, the stricter comparison.
+ */
+const LAMBDA_RIC_FLAGS = [
+  "--expose-gc",
+  "--max-http-header-size=81920",
+  `--max-semi-space-size=${Math.floor(MEMORY_MB / 10 / 2)}`,
+  `--max-old-space-size=${MEMORY_MB - Math.floor(MEMORY_MB / 10)}`
+]
+
+/** The clients that run in `scenario`: ric-lambda only in cold, unless named in --clients. */
+const clientsFor = (options, scenario) =>
+  options.clients.filter((c) => c !== "ric-lambda" || scenario === "cold" || options.explicitClients)
+
 const makeClients = (bundles, profileBundles, variantBundles) => ({
   variant: {
     label: "variant",
@@ -331,6 +354,11 @@ const makeClients = (bundles, profileBundles, variantBundles) => ({
   },
   ric: {
     label: `aws-lambda-ric ${ricVersion()}`,
+    argv: (scenario) => [Path.join(RIC_DIR, "index.mjs"), `${handlerName(scenario)}.handler`]
+  },
+  "ric-lambda": {
+    label: `aws-lambda-ric ${ricVersion()}, Lambda's flags`,
+    flags: LAMBDA_RIC_FLAGS,
     argv: (scenario) => [Path.join(RIC_DIR, "index.mjs"), `${handlerName(scenario)}.handler`]
   },
   bare: {
@@ -382,7 +410,7 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
     })
     flags.unshift(...own)
   }
-  const args = [...flags, ...client.argv(scenario, context.options.profile)]
+  const args = [...(client.flags ?? []), ...flags, ...client.argv(scenario, context.options.profile)]
   const [command, argv] = context.pin.enabled
     ? ["taskset", ["-c", "1", context.node.bin, ...args]]
     : [context.node.bin, args]
@@ -518,7 +546,7 @@ const runRounds = async (context) => {
   for (let round = 1; round <= options.rounds; round++) {
     for (const scenario of context.scenarios) {
       // A different client goes first in each round, so no client always runs right after a given other one.
-      const order = rotate(options.clients, round - 1)
+      const order = rotate(clientsFor(options, scenario), round - 1)
       const count = countFor(options, scenario)
       if (scenario === "cold") {
         const spawns = Object.fromEntries(order.map((c) => [c, []]))
@@ -600,7 +628,7 @@ const summarizeRecords = (context, records) => {
   const rows = []
   for (const scenario of scenarios) {
     const unit = SCENARIOS[scenario].unit
-    for (const client of options.clients) {
+    for (const client of clientsFor(options, scenario)) {
       const n = runs.filter((r) => r.scenario === scenario && r.client === client && r.ok).length
       const total = runs.filter((r) => r.scenario === scenario && r.client === client).length
       const rounds = n === total ? `${n}` : `${n}/${total}`
@@ -713,6 +741,10 @@ const summarizeRecords = (context, records) => {
     if (scenarios.includes("cold")) {
       const v = ratio("cold", (r) => r.coldMs, "ric")
       target("cold start ≤ 1.8× official", v, v <= 1.8)
+      if (has("ric-lambda")) {
+        const lambda = ratio("cold", (r) => r.coldMs, "ric-lambda")
+        targets.push(["(for reference) cold start × official with Lambda's flags", fmt(lambda, 2), "–"])
+      }
     }
     if (scenarios.includes("error")) {
       const v = ratio("error", (r) => r.invPerSec, "ric")
@@ -764,7 +796,7 @@ const memoryMode = async (context) => {
   const all = []
   for (let round = 1; round <= options.rounds; round++) {
     for (const scenario of context.scenarios) {
-      for (const client of rotate(options.clients, round - 1)) {
+      for (const client of rotate(clientsFor(options, scenario), round - 1)) {
         const file = Path.join(dir, `${client}-${scenario}-${round}.json`)
         Fs.rmSync(file, { force: true })
         const flags = ["--import", Path.join(benchDir, "clients", "memory-sampler.mjs")]
@@ -899,7 +931,7 @@ const main = async () => {
   const node = resolveNode({ benchDir, major: options.node })
 
   let scenarios = options.scenarios
-  const ricProblem = options.clients.includes("ric") ? checkRic() : undefined
+  const ricProblem = options.clients.some((c) => c === "ric" || c === "ric-lambda") ? checkRic() : undefined
   if (ricProblem !== undefined) throw new Error(ricProblem)
   const skipped = []
   if (scenarios.includes("http") && !Fs.existsSync(HTTP_ADAPTER)) {
