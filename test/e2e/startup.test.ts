@@ -10,34 +10,16 @@ import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { root } from "../support/FunctionProcess.js"
+import { bundleAsReadme, root } from "../support/FunctionProcess.js"
 import { faultApi, within } from "../faults/support/FaultApi.js"
-
-const bundle = (entry: string, dir: string): string => {
-  const outfile = Path.join(dir, `${Path.basename(entry, ".ts")}.mjs`)
-  ChildProcess.execFileSync(
-    Path.join(root, "node_modules/.bin/esbuild"),
-    [
-      entry,
-      "--bundle",
-      "--minify",
-      "--platform=node",
-      "--format=esm",
-      `--outfile=${outfile}`,
-      '--banner:js=import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
-      "--log-level=error"
-    ],
-    { cwd: root }
-  )
-  return outfile
-}
 
 /** The built-in modules (`NativeModule name`) the bundled `entry` has loaded when its first `/next` arrives. */
 const loadedAtFirstNext = (entry: string) =>
   Effect.gen(function* () {
     const dir = FileSystem.mkdtempSync(Path.join(Os.tmpdir(), "startup-"))
     yield* Effect.addFinalizer(() => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true })))
-    const outfile = bundle(entry, dir)
+    const outfile = Path.join(dir, `${Path.basename(entry, ".ts")}.mjs`)
+    bundleAsReadme(entry, outfile)
     const listFile = Path.join(dir, "loaded.json")
     const api = yield* faultApi({})
     let output = ""

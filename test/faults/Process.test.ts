@@ -9,7 +9,7 @@ import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { type FunctionProcess, root, spawnFunction } from "../support/FunctionProcess.js"
+import { bundleAsReadme, type FunctionProcess, root, spawnFunction } from "../support/FunctionProcess.js"
 import { faultApi, invocationResponse, replyCounts, within } from "./support/FaultApi.js"
 
 const MiB = 1024 * 1024
@@ -60,20 +60,7 @@ describe("faults: processes", () => {
       const dir = FileSystem.mkdtempSync(Path.join(Os.tmpdir(), "bundle-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true })))
       const outfile = Path.join(dir, "index.mjs")
-      ChildProcess.execFileSync(
-        Path.join(root, "node_modules/.bin/esbuild"),
-        [
-          "examples/http-stream.ts",
-          "--bundle",
-          "--minify",
-          "--platform=node",
-          "--format=esm",
-          `--outfile=${outfile}`,
-          '--banner:js=import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
-          "--log-level=error"
-        ],
-        { cwd: root }
-      )
+      bundleAsReadme("examples/http-stream.ts", outfile)
       const event = FileSystem.readFileSync(Path.join(root, "test/fixtures/events/function-url.json"), "utf8")
       const api = yield* faultApi({
         next: (socket, n) => {

@@ -74,3 +74,24 @@ export const spawnFunction = (file: string, address: string, env: Record<string,
         return Effect.asVoid(fn.exited)
       })
   )
+
+/**
+ * Bundle `entry` (relative to the repository) into `outfile` with the README's recipe: esbuild, one minified ES module
+ * for Node, with the `createRequire` banner.
+ */
+export const bundleAsReadme = (entry: string, outfile: string): void => {
+  ChildProcess.execFileSync(
+    Path.join(root, "node_modules/.bin/esbuild"),
+    [
+      entry,
+      "--bundle",
+      "--minify",
+      "--platform=node",
+      "--format=esm",
+      `--outfile=${outfile}`,
+      '--banner:js=import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+      "--log-level=error"
+    ],
+    { cwd: root }
+  )
+}
