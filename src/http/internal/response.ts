@@ -108,13 +108,20 @@ export const head = (response: HttpServerResponse.HttpServerResponse, contentTyp
 }
 
 /**
+ * node:http's reason phrases, loaded the first time one is needed (ALB): a function that never needs one does not
+ * load node:http.
+ */
+let statusCodes: Readonly<Record<number, string | undefined>> | undefined
+const reasonPhrases = (): Readonly<Record<number, string | undefined>> =>
+  (statusCodes ??= process.getBuiltinModule("node:http").STATUS_CODES)
+
+/**
  * `"200 OK"`: the status code and its reason phrase (the response's `statusText`, else the standard one).
  *
  * @internal
  */
 export const statusLine = (head: Head): string => {
-  // node:http only when a reason phrase is needed (ALB): a function that never needs one does not load it.
-  const text = head.statusText ?? process.getBuiltinModule("node:http").STATUS_CODES[head.statusCode]
+  const text = head.statusText ?? reasonPhrases()[head.statusCode]
   return text === undefined || text === "" ? String(head.statusCode) : `${head.statusCode} ${text}`
 }
 
