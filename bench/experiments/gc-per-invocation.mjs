@@ -5,13 +5,14 @@
  * own counters are summed. Unlike timings on a shared machine, bytes allocated per invocation repeat to within 1% from run to run,
  * so a change to the per-invocation path can be judged by them before a noisy throughput run.
  *
- *   node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] HANDLER [node flags...]
+ *   node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] [--log FILE] HANDLER [node flags...]
  *
  * Prints KiB allocated and KiB promoted per invocation, scavenges, full collections, the process's peak RSS and its
  * CPU per invocation (the last two as noisy as any timing). The node flags are passed as given: add the bootstrap's
  * (`--max-semi-space-size=4 --no-allocation-site-pretenuring --max-old-space-size=921`) to measure what is deployed.
  */
 import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Url from "node:url"
 import { buildHandlers } from "../lib/build.mjs"
@@ -22,15 +23,18 @@ const benchDir = Path.dirname(Path.dirname(Url.fileURLToPath(import.meta.url)))
 const args = process.argv.slice(2)
 let major = "22"
 let count = 20_000
-while (args[0]?.startsWith("--") && ["--node", "--count"].includes(args[0])) {
+/** `--log FILE`: V8's trace lines (one per collection, init included) are also written there, to read them in order. */
+let log
+while (args[0]?.startsWith("--") && ["--node", "--count", "--log"].includes(args[0])) {
   const [flag, value] = args.splice(0, 2)
   if (flag === "--node") major = value
+  else if (flag === "--log") log = value
   else count = Number(value)
 }
 const [handler, ...nodeFlags] = args
 if (!["echo", "error", "json-1mb", "http"].includes(handler) || !(count > 0)) {
   console.error(
-    "usage: node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] echo|error|json-1mb|http [node flags...]"
+    "usage: node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] [--log FILE] echo|error|json-1mb|http [node flags...]"
   )
   process.exit(2)
 }
@@ -89,4 +93,5 @@ const report = (out) => {
   )
 }
 
+if (log !== undefined) Fs.writeFileSync(log, out)
 report(out)
