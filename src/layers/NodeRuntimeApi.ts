@@ -61,7 +61,7 @@ const statusError = (endpoint: string, response: Response): RuntimeApi.RuntimeAp
   })
 
 /**
- * One request of an exchange: the head, and the body until the exchange is answered (see `exchange`).
+ * One request of an exchange: the head, and the body until the exchange has an outcome (see `send`).
  *
  * The body is held here, not by the exchange's closures: when the closures of the async wait and of the connection's
  * callback held it, every large reply outlived its invocation into the young generation's next collections and was
@@ -92,8 +92,8 @@ export const make = (options: Options) =>
     /**
      * One exchange on a pooled connection. Its outcome (the answer, or the error) is turned by `then` into the effect
      * the fiber resumes with: retries and the meaning of the answer are decided there, so a call is a single step of
-     * the fiber. The request's body is let go of as soon as the exchange has an outcome, unless none of it left (a
-     * `NotSent`, which `post` may send again): no closure of the exchange holds the body itself.
+     * the fiber. No closure of the exchange holds the request's body itself (see `Request`); `then` runs within the
+     * callback, so it can let go of the body before the fiber resumes.
      */
     const exchange = <A>(
       endpoint: string,
@@ -113,7 +113,6 @@ export const make = (options: Options) =>
           request.body,
           (error, response) => {
             done = true
-            if (!(error instanceof NotSent)) request.body = undefined
             if (error !== undefined) {
               pool.discard(connection)
               resume(then(transportError(endpoint, error)))
@@ -163,7 +162,7 @@ export const make = (options: Options) =>
 
     /**
      * A POST: 2xx is success, another status a `StatusCode` failure; sent again (once) only when none of it left.
-     * The body travels in `request`, which the exchange empties once it is answered.
+     * The body travels in `request`, emptied once the exchange has an outcome that is not sent again.
      */
     const send = (
       endpoint: string,
@@ -171,17 +170,14 @@ export const make = (options: Options) =>
       retried: boolean
     ): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
       exchange(endpoint, request, true, (outcome) => {
-        if (!(outcome instanceof RuntimeApi.RuntimeApiError)) {
-          return outcome.status >= 200 && outcome.status < 300
-            ? Effect.void
-            : Effect.fail(statusError(endpoint, outcome))
-        }
+        const failed = outcome instanceof RuntimeApi.RuntimeApiError
         // Only a request that provably never left may be sent again: a reply reaches the API at most once.
-        if (!retried && outcome.reason === "Transport" && outcome.cause instanceof NotSent && !pool.closed) {
+        if (failed && !retried && outcome.reason === "Transport" && outcome.cause instanceof NotSent && !pool.closed) {
           return send(endpoint, request, true)
         }
         request.body = undefined
-        return Effect.fail(outcome)
+        if (failed) return Effect.fail(outcome)
+        return outcome.status >= 200 && outcome.status < 300 ? Effect.void : Effect.fail(statusError(endpoint, outcome))
       })
 
     /** `send` with a request of its own each time the effect runs. */
