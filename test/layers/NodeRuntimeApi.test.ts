@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
+import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as Net from "node:net"
 import { ErrorReport, NodeRuntimeApi, RuntimeApi } from "../../src/index.js"
 
@@ -73,6 +74,21 @@ const answer = (statusLine: string, body: string) =>
 const accepted = 'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
 
 const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port })
+
+/**
+ * Counts the client sockets this process creates from now on (Node's `net.client.socket` channel); `onSocket`
+ * runs with the count as each is created, before it connects.
+ */
+const clientSockets = (onSocket: (count: number) => void) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      let count = 0
+      const listener = () => onSocket(++count)
+      DiagnosticsChannel.subscribe("net.client.socket", listener)
+      return { count: () => count, listener }
+    }),
+    ({ listener }) => Effect.sync(() => DiagnosticsChannel.unsubscribe("net.client.socket", listener))
+  ).pipe(Effect.map(({ count }) => count))
 
 describe("NodeRuntimeApi (raw wire)", () => {
   it.scopedLive("GET /next: decodes the invocation, every header lower-case, and reuses one socket", () =>
@@ -284,6 +300,51 @@ describe("NodeRuntimeApi (raw wire)", () => {
       const api = yield* client(server.port)
       const invocation = yield* api.next
       assert.strictEqual(invocation.requestId, "after-drop")
+    })
+  )
+
+  it.scopedLive("a POST none of which left (connection refused) is sent again once, with its whole body", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((request, socket) => {
+        if (request.head.startsWith("GET")) {
+          // The invocation's connection ends here, so the reply needs a new one.
+          socket.end(
+            `HTTP/1.1 200 OK\r\n${nextHeaders("refused-once")}Connection: close\r\nContent-Length: 2\r\n\r\n{}`
+          )
+          server.server.close()
+        } else socket.write(accepted)
+      })
+      // The reply's first socket finds the port closed (refused: nothing of it left); the listener is back before
+      // the second connects (its connect runs a tick after the socket is created).
+      const attempts = yield* clientSockets((count) => {
+        if (count === 3) server.server.listen(server.port)
+      })
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      const body = Buffer.alloc(1024 * 1024, "r")
+      yield* api.reply(invocation, body, "text/plain")
+      assert.strictEqual(attempts(), 3)
+      assert.strictEqual(server.connections(), 2)
+      assert.strictEqual(server.requests.length, 2)
+      assert.match(server.requests[1]!.head, /^POST \/2018-06-01\/runtime\/invocation\/refused-once\/response /)
+      assert.isTrue(server.requests[1]!.body.equals(body))
+    })
+  )
+
+  it.scopedLive("a POST refused twice fails with Transport after exactly one retry", () =>
+    Effect.gen(function* () {
+      const server = yield* rawServer((_request, socket) => {
+        socket.end(`HTTP/1.1 200 OK\r\n${nextHeaders("refused")}Connection: close\r\nContent-Length: 2\r\n\r\n{}`)
+        server.server.close()
+      })
+      const attempts = yield* clientSockets(() => {})
+      const api = yield* client(server.port)
+      const invocation = yield* api.next
+      const exit = yield* Effect.exit(api.reply(invocation, Buffer.from("lost"), "text/plain"))
+      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.strictEqual(error?.reason, "Transport")
+      assert.strictEqual(attempts(), 3)
+      assert.strictEqual(server.requests.length, 1)
     })
   )
 
