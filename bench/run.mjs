@@ -173,7 +173,10 @@ const parseArgs = (argv) => {
       throw new Error(`unknown client ${c}`)
     }
   }
-  if ((options.variantFlags.length > 0 || Object.keys(options.variantEnv).length > 0) && options.variant === undefined) {
+  if (
+    (options.variantFlags.length > 0 || Object.keys(options.variantEnv).length > 0) &&
+    options.variant === undefined
+  ) {
     throw new Error(
       "--variant-flags and --variant-env need --variant DIR (a copy of the repository; an unpatched one measures them)"
     )
