@@ -5,7 +5,9 @@
  * own counters are summed. Unlike timings on a shared machine, bytes allocated per invocation repeat to within 1% from run to run,
  * so a change to the per-invocation path can be judged by them before a noisy throughput run.
  *
- *   node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] [--log FILE] HANDLER [node flags...]
+ *   node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] [--log FILE] [--client ric] HANDLER [node flags...]
+ *
+ * `--client ric` runs the official client (`aws-lambda-ric`, as the bench starts it) with the same handler instead.
  *
  * Prints KiB allocated and KiB promoted per invocation, scavenges, full collections, the process's peak RSS and its
  * CPU per invocation (the last two as noisy as any timing). The node flags are passed as given: add the bootstrap's
@@ -25,21 +27,27 @@ let major = "22"
 let count = 20_000
 /** `--log FILE`: V8's trace lines (one per collection, init included) are also written there, to read them in order. */
 let log
-while (args[0]?.startsWith("--") && ["--node", "--count", "--log"].includes(args[0])) {
+/** `--client ric`: the official client instead of this runtime. */
+let client = "effect"
+while (args[0]?.startsWith("--") && ["--node", "--count", "--log", "--client"].includes(args[0])) {
   const [flag, value] = args.splice(0, 2)
   if (flag === "--node") major = value
   else if (flag === "--log") log = value
+  else if (flag === "--client") client = value
   else count = Number(value)
 }
 const [handler, ...nodeFlags] = args
-if (!["echo", "error", "json-1mb", "http"].includes(handler) || !(count > 0)) {
+if (!["echo", "error", "json-1mb", "http"].includes(handler) || !(count > 0) || !["effect", "ric"].includes(client)) {
   console.error(
-    "usage: node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] [--log FILE] echo|error|json-1mb|http [node flags...]"
+    "usage: node bench/experiments/gc-per-invocation.mjs [--node 22|24|machine] [--count N] [--log FILE] [--client ric] echo|error|json-1mb|http [node flags...]"
   )
   process.exit(2)
 }
 const node = resolveNode({ benchDir, major })
-const bundle = (await buildHandlers({ benchDir, entries: [handler], profile: false }))[handler].file
+const target =
+  client === "ric"
+    ? [Path.join(benchDir, "node_modules", "aws-lambda-ric", "index.mjs"), `${handler}.handler`]
+    : [(await buildHandlers({ benchDir, entries: [handler], profile: false }))[handler].file]
 
 // The bench's own fake Runtime API (lib/server.mjs), armed for the scenario: the same events, and every reply checked.
 const server = ChildProcess.fork(Path.join(benchDir, "lib", "server.mjs"), [], { execPath: node.bin, stdio: "inherit" })
@@ -47,11 +55,13 @@ const message = (type) => new Promise((resolve) => server.on("message", (m) => m
 const { port } = await message("listening")
 server.send({ type: "arm", scenario: handler, count, mode: "run" })
 await message("armed")
-const child = ChildProcess.spawn("taskset", ["-c", "1", node.bin, "--trace-gc-nvp", ...nodeFlags, bundle], {
+const child = ChildProcess.spawn("taskset", ["-c", "1", node.bin, "--trace-gc-nvp", ...nodeFlags, ...target], {
   env: {
     PATH: process.env.PATH,
     AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
     AWS_LAMBDA_FUNCTION_NAME: "bench",
+    LAMBDA_TASK_ROOT: Path.join(benchDir, "handlers", "js"),
+    _HANDLER: `${handler}.handler`,
     AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
     AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/bench",
@@ -86,7 +96,7 @@ const report = (out) => {
   }
   const kib = (bytes) => (bytes / 1024 / count).toFixed(2)
   console.log(
-    `${handler} on Node ${node.version}, ${count} invocations${nodeFlags.length > 0 ? `, ${nodeFlags.join(" ")}` : ""}: ` +
+    `${handler}${client === "ric" ? " (aws-lambda-ric)" : ""} on Node ${node.version}, ${count} invocations${nodeFlags.length > 0 ? `, ${nodeFlags.join(" ")}` : ""}: ` +
       `${kib(allocated)} KiB allocated and ${kib(promoted)} KiB promoted per invocation (counted at scavenges), ` +
       `${scavenges} scavenges, ${full} full collections; peak RSS ${(peak / 1048576).toFixed(1)} MiB, ` +
       `${((result.clientCpuSeconds * 1e6) / count).toFixed(0)} µs of CPU per invocation`
