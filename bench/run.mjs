@@ -14,6 +14,7 @@ import { buildHandlers } from "./lib/build.mjs"
 import { resolveNode } from "./lib/node.mjs"
 import { treePeakRss } from "./lib/procfs.mjs"
 import { summarize, summarizeHeap } from "./lib/profile.mjs"
+import { checkRic, ricArgv, ricHandlerEnv, ricVersion } from "./lib/ric.mjs"
 import { SCENARIO_NAMES, SCENARIOS, STREAM_BYTES } from "./lib/scenarios.mjs"
 import { fmt, median, table } from "./lib/stats.mjs"
 
@@ -201,20 +202,11 @@ const ensureRootDependencies = () => {
   run("npm", ["ci", "--no-audit", "--no-fund"], rootDir)
 }
 
-const RIC_DIR = Path.join(benchDir, "node_modules", "aws-lambda-ric")
-const ricVersion = () => JSON.parse(Fs.readFileSync(Path.join(RIC_DIR, "package.json"), "utf8")).version
-
-const checkRic = () => {
-  if (!Fs.existsSync(Path.join(RIC_DIR, "index.mjs"))) return "aws-lambda-ric is not installed (npm --prefix bench ci)"
-  if (!Fs.existsSync(Path.join(RIC_DIR, "rapid-client.node"))) {
-    return (
-      "aws-lambda-ric's native addon (rapid-client.node) was not built: its install scripts did not run or failed. " +
-      "They need cmake, make, g++, python3 and Node's headers (npm config nodedir, or network access for node-gyp); " +
-      "see bench/README.md, then: npm --prefix bench rebuild aws-lambda-ric --foreground-scripts"
-    )
-  }
-  return undefined
-}
+/** `K=V K2=V2`, as `--env` takes them. */
+const formatEnv = (env) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")
 
 const HTTP_ADAPTER = Path.join(rootDir, "src", "http", "HttpHandler.ts")
 
@@ -361,13 +353,13 @@ const makeClients = (bundles, profileBundles, variantBundles) => ({
     argv: (scenario, profile) => [(profile ? profileBundles : bundles)[handlerName(scenario)].file]
   },
   ric: {
-    label: `aws-lambda-ric ${ricVersion()}`,
-    argv: (scenario) => [Path.join(RIC_DIR, "index.mjs"), `${handlerName(scenario)}.handler`]
+    label: `aws-lambda-ric ${ricVersion(benchDir)}`,
+    argv: (scenario) => ricArgv(benchDir, handlerName(scenario))
   },
   "ric-lambda": {
-    label: `aws-lambda-ric ${ricVersion()}, Lambda's flags`,
+    label: `aws-lambda-ric ${ricVersion(benchDir)}, Lambda's flags`,
     flags: LAMBDA_RIC_FLAGS,
-    argv: (scenario) => [Path.join(RIC_DIR, "index.mjs"), `${handlerName(scenario)}.handler`]
+    argv: (scenario) => ricArgv(benchDir, handlerName(scenario))
   },
   bare: {
     label: "node:http loop",
@@ -391,8 +383,7 @@ const lambdaEnv = (port, scenario) => ({
   AWS_LAMBDA_LOG_STREAM_NAME: "2026/03/12/[$LATEST]0123456789abcdef0123456789abcdef",
   AWS_REGION: "eu-west-1",
   AWS_DEFAULT_REGION: "eu-west-1",
-  LAMBDA_TASK_ROOT: Path.join(benchDir, "handlers", "js"),
-  _HANDLER: `${handlerName(scenario)}.handler`
+  ...ricHandlerEnv(benchDir, handlerName(scenario))
 })
 
 const spawnClient = (context, clientName, scenario, nodeFlags = [], extraEnv = {}) => {
@@ -944,7 +935,7 @@ const main = async () => {
   const node = resolveNode({ benchDir, major: options.node })
 
   let scenarios = options.scenarios
-  const ricProblem = options.clients.some((c) => c === "ric" || c === "ric-lambda") ? checkRic() : undefined
+  const ricProblem = options.clients.some((c) => c === "ric" || c === "ric-lambda") ? checkRic(benchDir) : undefined
   if (ricProblem !== undefined) throw new Error(ricProblem)
   const skipped = []
   if (scenarios.includes("http") && !Fs.existsSync(HTTP_ADAPTER)) {
@@ -1008,7 +999,7 @@ const main = async () => {
     busyAtStart: busy,
     pin: pin.why,
     commit: gitDescribe(),
-    ric: options.clients.includes("ric") ? ricVersion() : undefined,
+    ric: options.clients.includes("ric") ? ricVersion(benchDir) : undefined,
     bundles: Object.fromEntries(Object.entries(bundles).map(([k, v]) => [k, v.bytes])),
     rounds: options.rounds,
     counts: Object.fromEntries(scenarios.map((s) => [s, countFor(options, s)])),
@@ -1026,18 +1017,10 @@ const main = async () => {
   console.log(
     `this runtime starts with ${context.bootstrapFlags.length > 0 ? context.bootstrapFlags.join(" ") : "no V8 flags"}` +
       (options.buildFlags ? " (as the build's bootstrap)" : " (--no-build-flags)") +
-      (Object.keys(options.env).length > 0
-        ? ` and ${Object.entries(options.env)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" ")}`
-        : "") +
+      (Object.keys(options.env).length > 0 ? ` and ${formatEnv(options.env)}` : "") +
       (options.nodeFlags.length > 0 ? `; every client with ${options.nodeFlags.join(" ")}` : "") +
       (options.variantFlags.length > 0 ? `; the variant with ${options.variantFlags.join(" ")}` : "") +
-      (Object.keys(options.variantEnv).length > 0
-        ? `; the variant's environment ${Object.entries(options.variantEnv)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" ")}`
-        : "")
+      (Object.keys(options.variantEnv).length > 0 ? `; the variant's environment ${formatEnv(options.variantEnv)}` : "")
   )
   console.log(`CPUs busy before the start: ${(busy * 100).toFixed(0)}% (over 1 s)`)
   if (busy > 0.1) {

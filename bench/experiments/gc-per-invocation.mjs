@@ -19,6 +19,7 @@ import * as Path from "node:path"
 import * as Url from "node:url"
 import { buildHandlers } from "../lib/build.mjs"
 import { treePeakRss } from "../lib/procfs.mjs"
+import { checkRic, ricArgv, ricHandlerEnv } from "../lib/ric.mjs"
 import { resolveNode } from "../lib/node.mjs"
 
 const benchDir = Path.dirname(Path.dirname(Url.fileURLToPath(import.meta.url)))
@@ -44,9 +45,13 @@ if (!["echo", "error", "json-1mb", "http"].includes(handler) || !(count > 0) || 
   process.exit(2)
 }
 const node = resolveNode({ benchDir, major })
+if (client === "ric" && checkRic(benchDir) !== undefined) {
+  console.error(checkRic(benchDir))
+  process.exit(2)
+}
 const target =
   client === "ric"
-    ? [Path.join(benchDir, "node_modules", "aws-lambda-ric", "index.mjs"), `${handler}.handler`]
+    ? ricArgv(benchDir, handler)
     : [(await buildHandlers({ benchDir, entries: [handler], profile: false }))[handler].file]
 
 // The bench's own fake Runtime API (lib/server.mjs), armed for the scenario: the same events, and every reply checked.
@@ -60,8 +65,7 @@ const child = ChildProcess.spawn("taskset", ["-c", "1", node.bin, "--trace-gc-nv
     PATH: process.env.PATH,
     AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
     AWS_LAMBDA_FUNCTION_NAME: "bench",
-    LAMBDA_TASK_ROOT: Path.join(benchDir, "handlers", "js"),
-    _HANDLER: `${handler}.handler`,
+    ...ricHandlerEnv(benchDir, handler),
     AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
     AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/bench",

@@ -71,6 +71,10 @@ const invocationResponse = (id: string, body: string) =>
 const answer = (statusLine: string, body: string) =>
   `HTTP/1.1 ${statusLine}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
 
+/** An invocation answered with `Connection: close`: the client's next request needs a new connection. */
+const closingInvocation = (id: string) =>
+  `HTTP/1.1 200 OK\r\n${nextHeaders(id)}Connection: close\r\nContent-Length: 2\r\n\r\n{}`
+
 const accepted = 'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
 
 const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port })
@@ -307,23 +311,21 @@ describe("NodeRuntimeApi (raw wire)", () => {
     Effect.gen(function* () {
       const server = yield* rawServer((request, socket) => {
         if (request.head.startsWith("GET")) {
-          // The invocation's connection ends here, so the reply needs a new one.
-          socket.end(
-            `HTTP/1.1 200 OK\r\n${nextHeaders("refused-once")}Connection: close\r\nContent-Length: 2\r\n\r\n{}`
-          )
+          socket.end(closingInvocation("refused-once"))
           server.server.close()
         } else socket.write(accepted)
       })
       // The reply's first socket finds the port closed (refused: nothing of it left); the listener is back before
       // the second connects (its connect runs a tick after the socket is created).
-      const attempts = yield* clientSockets((count) => {
+      // Sockets: `/next`'s, then the reply's refused one, then its retry.
+      const sockets = yield* clientSockets((count) => {
         if (count === 3) server.server.listen(server.port)
       })
       const api = yield* client(server.port)
       const invocation = yield* api.next
       const body = Buffer.alloc(1024 * 1024, "r")
       yield* api.reply(invocation, body, "text/plain")
-      assert.strictEqual(attempts(), 3)
+      assert.strictEqual(sockets(), 3)
       assert.strictEqual(server.connections(), 2)
       assert.strictEqual(server.requests.length, 2)
       assert.match(server.requests[1]!.head, /^POST \/2018-06-01\/runtime\/invocation\/refused-once\/response /)
@@ -334,16 +336,16 @@ describe("NodeRuntimeApi (raw wire)", () => {
   it.scopedLive("a POST refused twice fails with Transport after exactly one retry", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((_request, socket) => {
-        socket.end(`HTTP/1.1 200 OK\r\n${nextHeaders("refused")}Connection: close\r\nContent-Length: 2\r\n\r\n{}`)
+        socket.end(closingInvocation("refused"))
         server.server.close()
       })
-      const attempts = yield* clientSockets(() => {})
+      const sockets = yield* clientSockets(() => {})
       const api = yield* client(server.port)
       const invocation = yield* api.next
       const exit = yield* Effect.exit(api.reply(invocation, Buffer.from("lost"), "text/plain"))
       const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
       assert.strictEqual(error?.reason, "Transport")
-      assert.strictEqual(attempts(), 3)
+      assert.strictEqual(sockets(), 3)
       assert.strictEqual(server.requests.length, 1)
     })
   )
