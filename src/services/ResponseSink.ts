@@ -21,6 +21,7 @@ import type * as Cause from "effect/Cause"
 import type * as Handler from "../handler/Handler.js"
 import * as ErrorTypes from "../internal/ErrorTypes.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
+import * as Limits from "../internal/Limits.js"
 import * as ChunkedUpload from "../streaming/ChunkedUpload.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
 import * as RuntimeApi from "./RuntimeApi.js"
@@ -94,7 +95,7 @@ const isFatal = (error: RuntimeApi.RuntimeApiError): boolean => error.reason ===
  * @category constructors
  */
 export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedBytes?: number } = {}): Service => {
-  const maxStreamedBytes = options.maxStreamedBytes ?? ChunkedUpload.DefaultMaxBytes
+  const maxStreamedBytes = options.maxStreamedBytes ?? Limits.DefaultMaxStreamedBytes
   const settle = (invocation: RuntimeApi.Invocation, what: string) => (error: RuntimeApi.RuntimeApiError) =>
     isFatal(error)
       ? Effect.fail(error)

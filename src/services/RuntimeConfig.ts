@@ -7,6 +7,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Limits from "../internal/Limits.js"
 
 /**
  * Lambda's log formats (`AWS_LAMBDA_LOG_FORMAT`).
@@ -142,7 +143,7 @@ export const fromEnv = (env: Record<string, string | undefined>): Effect.Effect<
     if (concurrency instanceof RuntimeConfigError) return Effect.fail(concurrency)
     const margin = positiveInt(env, "EFFECT_LAMBDA_DEADLINE_MARGIN_MS", 200)
     if (margin instanceof RuntimeConfigError) return Effect.fail(margin)
-    const maxStreamed = positiveInt(env, "EFFECT_LAMBDA_MAX_STREAMED_BYTES", 200_000_000)
+    const maxStreamed = positiveInt(env, "EFFECT_LAMBDA_MAX_STREAMED_BYTES", Limits.DefaultMaxStreamedBytes)
     if (maxStreamed instanceof RuntimeConfigError) return Effect.fail(maxStreamed)
     const answerTimeout = positiveInt(env, "EFFECT_LAMBDA_ANSWER_TIMEOUT_MS", 3_000)
     if (answerTimeout instanceof RuntimeConfigError) return Effect.fail(answerTimeout)
@@ -208,7 +209,7 @@ export const defaults: Settings = {
   logLevel: "TRACE",
   maxConcurrency: 1,
   deadlineMarginMs: 200,
-  maxStreamedBytes: 200_000_000,
+  maxStreamedBytes: Limits.DefaultMaxStreamedBytes,
   answerTimeoutMs: 3_000,
   shutdownExtension: true
 }

@@ -29,6 +29,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ErrorTypes from "../internal/ErrorTypes.js"
+import * as Limits from "../internal/Limits.js"
 import type * as RuntimeApi from "../services/RuntimeApi.js"
 import * as ErrorReport from "./ErrorReport.js"
 
@@ -38,7 +39,7 @@ import * as ErrorReport from "./ErrorReport.js"
  * @since 0.1.0
  * @category constants
  */
-export const DefaultMaxBytes = 200_000_000
+export const DefaultMaxBytes = Limits.DefaultMaxStreamedBytes
 
 /**
  * @since 0.1.0
