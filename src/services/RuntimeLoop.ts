@@ -31,6 +31,7 @@ import * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as Scheduler from "effect/Scheduler"
 import type * as Handler from "../handler/Handler.js"
 import * as ErrorTypes from "../internal/ErrorTypes.js"
+import { InFlight } from "../internal/InFlight.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
 import { StreamReply } from "../handler/Handler.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
@@ -122,7 +123,7 @@ const afterInvocation = (
  * @category constructors
  */
 export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config: RuntimeConfig.Settings): Service => {
-  const inFlight = new Map<RuntimeApi.Invocation, Fiber.RuntimeFiber<void, RuntimeApi.RuntimeApiError>>()
+  const inFlight = new InFlight<RuntimeApi.Invocation, Fiber.RuntimeFiber<void, RuntimeApi.RuntimeApiError>>()
   const singleConcurrency = config.maxConcurrency <= 1
   /** With N > 1: the shared `@aws/lambda-invoke-store` instance, once `run` has loaded it. */
   let invokeStore: Store | undefined
@@ -234,7 +235,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
       const done = fiber.unsafePoll()
       if (done !== null) return afterInvocation(done)
       const disarm = ran ? undefined : armDeadline(fiber, context.deadlineMs)
-      inFlight.set(invocation, fiber)
+      inFlight.add(invocation, fiber)
       return Effect.async<void, RuntimeApi.RuntimeApiError>((resume) => {
         fiber.addObserver((exit) => {
           if (disarm !== undefined) disarm()
@@ -249,7 +250,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
 
   /** On shutdown: stop the invocations in flight and wait until each has sent its reply (`Runtime.Interrupted`). */
   const interruptInFlight = Effect.suspend(() =>
-    Effect.timeoutOption(Fiber.interruptAll(Array.from(inFlight.values())), "500 millis")
+    Effect.timeoutOption(Fiber.interruptAll(inFlight.values()), "500 millis")
   )
 
   /** Load `@aws/lambda-invoke-store` (only a function with N > 1 evaluates it) and fetch its shared instance. */
@@ -290,7 +291,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   return {
     run,
     handleOne: (handler, invocation) => handle(handler, invocation, true),
-    inFlight: () => Array.from(inFlight.keys())
+    inFlight: () => inFlight.keys()
   }
 }
 
