@@ -45,8 +45,9 @@ if (!["echo", "error", "json-1mb", "http"].includes(handler) || !(count > 0) || 
   process.exit(2)
 }
 const node = resolveNode({ benchDir, major })
-if (client === "ric" && checkRic(benchDir) !== undefined) {
-  console.error(checkRic(benchDir))
+const ricProblem = client === "ric" ? checkRic(benchDir) : undefined
+if (ricProblem !== undefined) {
+  console.error(ricProblem)
   process.exit(2)
 }
 const target =
