@@ -156,6 +156,12 @@ export interface Report {
     readonly largestInputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
     /** Every input that contributes bytes, largest first. */
     readonly inputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
+    /**
+     * How many closures assigned to a property the bundle creates, rewritten as `(0, …)` so that V8 allocates them
+     * in the young generation (it allocates such a function literal in the old one, where it keeps its context and
+     * whatever that reaches alive until a full collection; Effect creates them per primitive it runs).
+     */
+    readonly youngClosures: number
   }
   readonly sourceMap: string
   /** `function.zip` (not for `container`). */
@@ -513,7 +519,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
         path: bundlePath,
         bytes: bundled.bytes,
         largestInputs: bundled.inputs.slice(0, 5),
-        inputs: bundled.inputs
+        inputs: bundled.inputs,
+        youngClosures: bundled.youngClosures
       },
       sourceMap: mapPath,
       zip:

@@ -4,6 +4,7 @@
  */
 import * as esbuild from "esbuild"
 import * as Path from "node:path"
+import * as PropertyClosures from "./propertyClosures.js"
 
 /** One input of the bundle and the bytes it contributes. */
 export interface Input {
@@ -18,6 +19,8 @@ export interface Bundled {
   /** Every input that contributes bytes, largest first (paths relative to the working directory). */
   readonly inputs: ReadonlyArray<Input>
   readonly warnings: ReadonlyArray<string>
+  /** How many closures assigned to a property were rewritten to be allocated young (see `propertyClosures`). */
+  readonly youngClosures: number
 }
 
 /** A problem the user can fix (a missing export, an unresolved import), with esbuild's own words. */
@@ -126,13 +129,22 @@ export const bundle = async (options: {
     .map(([path, input]) => ({ path: Path.normalize(path), bytes: input.bytesInOutput }))
     .filter((input) => input.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes)
+  const rewritten = PropertyClosures.rewrite({ code: code.text, map: map.text, format })
+  const encoder = new TextEncoder()
+  const finalCode = rewritten.sites === 0 ? code.contents : encoder.encode(rewritten.code)
   return {
-    code: code.contents,
-    map: map.contents,
-    bytes: code.contents.byteLength,
+    code: finalCode,
+    map: rewritten.sites === 0 || rewritten.map === undefined ? map.contents : encoder.encode(rewritten.map),
+    bytes: finalCode.byteLength,
     inputs,
-    warnings: result.warnings
-      .filter((w) => w.id !== "import-is-undefined" && !(format === "cjs" && w.id === "empty-import-meta"))
-      .map(formatMessage)
+    warnings: [
+      ...result.warnings
+        .filter((w) => w.id !== "import-is-undefined" && !(format === "cjs" && w.id === "empty-import-meta"))
+        .map(formatMessage),
+      ...(rewritten.skipped === undefined
+        ? []
+        : [`closures assigned to properties left as they are (the bundle did not parse: ${rewritten.skipped})`])
+    ],
+    youngClosures: rewritten.sites
   }
 }
