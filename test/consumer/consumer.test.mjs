@@ -4,6 +4,7 @@
  *
  * - type-check a function written against the public API with `tsc` (strict, `NodeNext`);
  * - run it with the installed `effect-lambda invoke` (a reply, and a typed failure);
+ * - build it with the installed `effect-lambda build` and call the bundle's `handler` as the managed runtime would;
  * - run a vitest test of it with `TestRuntimeApi`;
  * - prove that internal modules are not importable, that a CommonJS `require` works, and that the runtime's
  *   production dependency tree holds nothing only the dev tools need.
@@ -165,6 +166,23 @@ describe(`the packed packages in a fresh project (node ${process.version})`, () 
     const failed = run(bin, ["invoke", "src/order.ts"], { input: '{"id":"7"}' })
     assert.equal(failed.code, 1, failed.stderr)
     assert.equal(JSON.parse(failed.stdout).errorType, "OrderNotFound")
+  })
+
+  it("builds it with the installed effect-lambda build, and the bundle answers as the managed runtime calls it", () => {
+    const bin = Path.join(app, "node_modules/.bin/effect-lambda")
+    const built = ok(bin, ["build", "src/order.ts", "--out", "dist"])
+    assert.match(built.stdout, /bundle\s+dist\/order\/index\.mjs/)
+    assert.doesNotMatch(built.stdout, /warning/)
+    const call = [
+      // The managed runtime's global, which the bundle looks for to export the adapted function.
+      "globalThis.awslambda = { streamifyResponse: (f) => f }",
+      'const { handler } = await import("./dist/order/index.mjs")',
+      'const context = { awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:1:function:f", getRemainingTimeInMillis: () => 3000 }',
+      'console.log(JSON.stringify(await handler({ id: "42" }, context)))',
+      'console.log(await handler({ id: "7" }, context).then(() => "resolved", (error) => error.name))'
+    ].join("\n")
+    const answered = ok(process.execPath, ["--input-type=module", "-e", call])
+    assert.equal(answered.stdout, '{"id":"42","total":12.5,"requestId":true}\nOrderNotFound\n')
   })
 
   it("runs a vitest test of it on TestRuntimeApi", () => {
