@@ -37,12 +37,12 @@ export const buildHandlers = async ({ benchDir, entries, profile }) => {
   const out = {}
   for (const name of entries) {
     const file = Path.join(outdir, `${name}.mjs`)
-    const mapFile = `${file}.map`
-    const map = Fs.existsSync(mapFile) ? Fs.readFileSync(mapFile, "utf8") : undefined
     if (PropertyClosures === undefined) {
       out[name] = { file, bytes: Fs.statSync(file).size }
       continue
     }
+    const mapFile = `${file}.map`
+    const map = Fs.existsSync(mapFile) ? Fs.readFileSync(mapFile, "utf8") : undefined
     const rewritten = PropertyClosures.rewrite({ code: Fs.readFileSync(file, "utf8"), map, format: "esm" })
     if (rewritten.skipped !== undefined) throw new Error(`${file}: ${rewritten.skipped}`)
     Fs.writeFileSync(file, rewritten.code)

@@ -1,6 +1,7 @@
 /**
  * The esbuild step of a build: one minified ESM file for Node.js, tree-shaken, with an external source map and
- * the metafile summary (bundle size, largest inputs).
+ * the metafile summary (bundle size, largest inputs); then the closures it assigns to properties rewritten so that
+ * V8 allocates them young (`propertyClosures`), the source map shifted to match.
  */
 import * as esbuild from "esbuild"
 import * as Path from "node:path"

@@ -66,13 +66,10 @@ export const findSites = (code: string, sourceType: "module" | "script"): Readon
   return sites.sort((a, b) => a[0] - b[0])
 }
 
-/** Offsets of the starts of lines (after `\n`, `\r\n`, `\r`, U+2028, U+2029, as source maps count them). */
+/** Offsets of the starts of lines, counted at `\n` as esbuild counts the generated lines of its source map. */
 const lineStarts = (code: string): Array<number> => {
   const starts = [0]
-  for (let i = 0; i < code.length; i++) {
-    const c = code.charCodeAt(i)
-    if (c === 10 || c === 0x2028 || c === 0x2029 || (c === 13 && code.charCodeAt(i + 1) !== 10)) starts.push(i + 1)
-  }
+  for (let i = code.indexOf("\n"); i !== -1; i = code.indexOf("\n", i + 1)) starts.push(i + 1)
   return starts
 }
 
