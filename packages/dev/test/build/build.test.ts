@@ -396,10 +396,7 @@ describe("effect-lambda build", { timeout: 120_000 }, () => {
 
   it.effect("tree-shaken: a function importing only Handler and LambdaRuntime bundles no HTTP code", () =>
     Effect.gen(function* () {
-      const out = yield* Effect.acquireRelease(
-        Effect.sync(() => FileSystem.mkdtempSync(Path.join(root, "node_modules/.cache-el-build-"))),
-        (dir) => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
-      )
+      const out = yield* tempDir(".cache-el-build-", Path.join(root, "node_modules"))
       const order = yield* Build.build({ entry: "examples/order.ts", target: "container", outDir: out })
       const http = yield* Build.build({ entry: "examples/http.ts", target: "container", outDir: out })
       const paths = (report: Build.Report) => report.bundle.inputs.map((input) => input.path)

@@ -13,7 +13,7 @@ import * as Path from "node:path"
 import * as Vm from "node:vm"
 import * as Build from "../../src/build/Build.js"
 import * as PropertyClosures from "../../src/build/internal/propertyClosures.js"
-import { root } from "./support.js"
+import { root, tempDir } from "./support.js"
 
 /**
  * In a `node` process: how many of 1000 closures made the way `make` makes them V8 allocated in the old generation,
@@ -138,10 +138,7 @@ describe("propertyClosures", () => {
 
   it.effect("a built function's bundle carries no closure assigned to a property, and the report counts them", () =>
     Effect.gen(function* () {
-      const out = yield* Effect.acquireRelease(
-        Effect.sync(() => FileSystem.mkdtempSync(Path.join(root, "node_modules/.cache-el-closures-"))),
-        (dir) => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
-      )
+      const out = yield* tempDir(".cache-el-closures-", Path.join(root, "node_modules"))
       const report = yield* Build.build({ entry: "examples/order.ts", target: "container", outDir: out })
       const bundle = FileSystem.readFileSync(report.bundle.path, "utf8")
       // Effect's own primitives (`async`, `uninterruptible`, the masks) are among them.

@@ -47,10 +47,10 @@ export const buildCommand = (args: ReadonlyArray<string>) =>
     ...args
   ])
 
-/** A fresh temporary folder, removed with the scope. */
-export const tempDir = (prefix: string) =>
+/** A fresh temporary folder (in the system's, or in `parent`: under the repository for a build to resolve from), removed with the scope. */
+export const tempDir = (prefix: string, parent: string = Os.tmpdir()) =>
   Effect.acquireRelease(
-    Effect.sync(() => FileSystem.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
+    Effect.sync(() => FileSystem.mkdtempSync(Path.join(parent, prefix))),
     (dir) => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
   )
 
