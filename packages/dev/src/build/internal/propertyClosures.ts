@@ -63,7 +63,7 @@ export const findSites = (code: string, sourceType: "module" | "script"): Readon
       }
     }
   })
-  return sites.sort((a, b) => a[0] - b[0])
+  return sites
 }
 
 /** Offsets of the starts of lines, counted at `\n` as esbuild counts the generated lines of its source map. */
