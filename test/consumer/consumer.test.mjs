@@ -5,6 +5,7 @@
  * - type-check a function written against the public API with `tsc` (strict, `NodeNext`);
  * - run it with the installed `effect-lambda invoke` (a reply, and a typed failure);
  * - build it with the installed `effect-lambda build` and call the bundle's `handler` as the managed runtime would;
+ * - bundle it with esbuild itself and the installed `effect-lambda-dev/EsbuildPlugin`, and call that bundle's `handler`;
  * - run a vitest test of it with `TestRuntimeApi`;
  * - prove that internal modules are not importable, that a CommonJS `require` works, and that the runtime's
  *   production dependency tree holds nothing only the dev tools need.
@@ -183,6 +184,48 @@ describe(`the packed packages in a fresh project (node ${process.version})`, () 
     ].join("\n")
     const answered = ok(process.execPath, ["--input-type=module", "-e", call])
     assert.equal(answered.stdout, '{"id":"42","total":12.5,"requestId":true}\nOrderNotFound\n')
+  })
+
+  it("bundles it with the user's own esbuild and the installed plugin, and the bundle answers", () => {
+    write(
+      "src/managed.ts",
+      [
+        'import * as ManagedRuntime from "effect-lambda-runtime/ManagedRuntime"',
+        'import { handler as order } from "./order.js"',
+        "",
+        "export const handler = await ManagedRuntime.toHandler(order)",
+        ""
+      ].join("\n")
+    )
+    write(
+      "bundle.mjs",
+      [
+        'import * as esbuild from "esbuild"',
+        'import { youngClosures } from "effect-lambda-dev/EsbuildPlugin"',
+        "",
+        "let sites",
+        "const result = await esbuild.build({",
+        '  entryPoints: ["src/managed.ts"], bundle: true, minify: true, platform: "node", format: "esm",',
+        '  outfile: "dist-esbuild/index.mjs", sourcemap: true, logLevel: "silent",',
+        "  plugins: [youngClosures({ onRewritten: (files) => (sites = [...files.values()]) })]",
+        "})",
+        "console.log(JSON.stringify({ warnings: result.warnings.length, sites }))",
+        ""
+      ].join("\n")
+    )
+    const bundled = JSON.parse(ok(process.execPath, ["bundle.mjs"]).stdout)
+    assert.equal(bundled.warnings, 0)
+    assert.equal(bundled.sites.length, 1)
+    assert.ok(bundled.sites[0] > 5, `closures rewritten: ${bundled.sites[0]}`)
+    const bundle = FileSystem.readFileSync(Path.join(app, "dist-esbuild/index.mjs"), "utf8")
+    assert.ok(bundle.includes("=(0,"), "the bundle carries the rewritten sites")
+    const call = [
+      'const { handler } = await import("./dist-esbuild/index.mjs")',
+      'const context = { awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:1:function:f", getRemainingTimeInMillis: () => 3000 }',
+      'console.log(JSON.stringify(await handler({ id: "42" }, context)))'
+    ].join("\n")
+    const answered = ok(process.execPath, ["--input-type=module", "-e", call])
+    assert.equal(answered.stdout, '{"id":"42","total":12.5,"requestId":true}\n')
   })
 
   it("runs a vitest test of it on TestRuntimeApi", () => {

@@ -3,6 +3,7 @@
  * built function as a real process against the Runtime API server.
  */
 import { assert } from "@effect/vitest"
+import * as SourcemapCodec from "@jridgewell/sourcemap-codec"
 import { Effect } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
@@ -149,3 +150,30 @@ export const imageOf = (report: Build.Report) =>
       output: ran.stdout + ran.stderr
     }
   })
+
+/**
+ * Assert that `after` (code and source map, rewritten) maps exactly as `before`: as many lines and segments, each
+ * segment with the same original position and pointing at the same generated character. Returns how many segments
+ * were compared.
+ */
+export const assertSameMappings = (
+  before: { readonly code: string; readonly map: string },
+  after: { readonly code: string; readonly map: string }
+): number => {
+  const segmentsBefore = SourcemapCodec.decode((JSON.parse(before.map) as { mappings: string }).mappings)
+  const segmentsAfter = SourcemapCodec.decode((JSON.parse(after.map) as { mappings: string }).mappings)
+  const linesBefore = before.code.split("\n")
+  const linesAfter = after.code.split("\n")
+  assert.strictEqual(segmentsAfter.length, segmentsBefore.length)
+  let compared = 0
+  segmentsBefore.forEach((segments, line) => {
+    assert.strictEqual(segmentsAfter[line]?.length, segments.length)
+    segments.forEach((segment, i) => {
+      const moved = segmentsAfter[line]?.[i]
+      assert.deepStrictEqual(moved?.slice(1), segment.slice(1))
+      assert.strictEqual(linesAfter[line]?.[moved?.[0] ?? -1], linesBefore[line]?.[segment[0]])
+      compared++
+    })
+  })
+  return compared
+}
