@@ -44,9 +44,12 @@
  * **Inside routes.** Besides the `HttpServerRequest`, every route can use `LambdaEvent` (the raw event and its
  * front) and the runtime's `InvocationContext` (request id, deadline, …).
  *
- * **Per request** nothing is rebuilt: a router is compiled once, an app-building Effect runs once. Each
- * invocation parses the event, builds the request (headers and query from the event's maps; the body is
- * decoded only when a route reads it), runs the app, and translates the response. As with any
+ * **Per request** nothing is rebuilt: a router is compiled once per handler (on its first request, with that
+ * fiber's `HttpRouter.currentRouterConfig`), an app-building Effect runs once. Each invocation parses the event,
+ * builds the request (headers and query from the event's maps; the body is decoded only when a route reads it),
+ * runs the app, and translates the response. A router given as it is (not through `HttpRouter.toHttpApp` or a
+ * middleware) is routed by the adapter, exactly as its own app would route it, without that app's second copy of
+ * the request's services. As with any
  * `@effect/platform` server, each request runs in an `http.server` span when a tracing backend is installed
  * (a tracer other than Effect's built-in one); `tracing: true` always opens it, `tracing: false` never.
  *
@@ -94,6 +97,7 @@ import * as ApiGatewayV2 from "./ApiGatewayV2.js"
 import * as FunctionUrl from "./FunctionUrl.js"
 import * as Request from "./internal/request.js"
 import * as Response from "./internal/response.js"
+import * as Router from "./internal/router.js"
 import * as LambdaEvent from "./LambdaEvent.js"
 
 /**
@@ -305,6 +309,8 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
       return Effect.dieMessage("HttpHandler.make: expected an HttpApp, or an Effect that builds one")
     })
     const app = Effect.suspend(() => resolved ?? resolve) as HttpApp.Default<unknown, unknown>
+    /** A router is routed by the adapter itself (see `internal/router`), unless the request runs in a span. */
+    const dispatch = Router.isRouter(value) ? Router.make(value) : undefined
 
     /** Record the app's response on the request's exchange; a body stream is collected, or kept for a streamed reply. */
     const respond = (
@@ -364,10 +370,11 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
      */
     const serve = (
       request: LambdaRequest,
-      scope: Scope.CloseableScope
+      scope: Scope.CloseableScope,
+      routed: HttpApp.Default<unknown, unknown> | undefined
     ): Effect.Effect<void, unknown, InvocationContext> =>
       Effect.catchAllCause(
-        Effect.flatMap((resolved ?? app) as HttpApp.Default<unknown, unknown>, (response) =>
+        Effect.flatMap(routed ?? ((resolved ?? app) as HttpApp.Default<unknown, unknown>), (response) =>
           preRespond(request, scope, response)
         ),
         (cause) =>
@@ -520,9 +527,10 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
                 }
                 return Effect.flatMap(Scope.make(), (scope) => {
                   services.set(Scope.Scope.key, scope)
+                  const routed = dispatch === undefined ? undefined : dispatch(fiber, request, services)
                   return Effect.zipRight(
                     enter,
-                    Effect.flatMap(Effect.exit(serve(request, scope)), (exit) =>
+                    Effect.flatMap(Effect.exit(serve(request, scope, routed)), (exit) =>
                       // A streamed body keeps the scope open: its stream closes the scope when it ends.
                       Effect.zipRight(
                         request.exchange.reply?.source._tag === "Stream"

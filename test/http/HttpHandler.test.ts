@@ -336,6 +336,112 @@ describe("HttpHandler", () => {
     )
   })
 
+  describe("routers", () => {
+    /** What a route saw: its request, route context, search params and interruptibility. */
+    const describeRoute = (label: string) =>
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const context = yield* HttpRouter.RouteContext
+        const search = yield* HttpServerRequest.ParsedSearchParams
+        const interruptible = yield* Effect.checkInterruptible(Effect.succeed)
+        return yield* HttpServerResponse.json({
+          label,
+          method: request.method,
+          url: request.url,
+          route: context.route.path,
+          params: context.params,
+          search,
+          interruptible
+        })
+      })
+    const mounted: HttpApp.Default = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+      HttpServerResponse.unsafeJson({ label: "mounted app", url: request.url })
+    )
+    const router = HttpRouter.empty.pipe(
+      HttpRouter.get("/items/:id", describeRoute("item")),
+      HttpRouter.post("/items", describeRoute("create")),
+      HttpRouter.all("/any/*", describeRoute("any")),
+      HttpRouter.get("/still", describeRoute("still"), { uninterruptible: true }),
+      HttpRouter.mount("/api", HttpRouter.empty.pipe(HttpRouter.get("/users/:id", describeRoute("user")))),
+      HttpRouter.mountApp("/files", mounted),
+      HttpRouter.mountApp("/static", mounted, { includePrefix: true })
+    )
+    const requests: ReadonlyArray<RequestSpec> = [
+      {
+        method: "GET",
+        path: "/items/7",
+        query: [
+          ["x", "1"],
+          ["x", "2"],
+          ["y", "3"]
+        ]
+      },
+      { method: "HEAD", path: "/items/7" },
+      { method: "POST", path: "/items" },
+      { method: "PUT", path: "/any/a/b" },
+      { method: "GET", path: "/still" },
+      { method: "GET", path: "/api/users/9", query: [["q", "z"]] },
+      { method: "GET", path: "/files/a.txt" },
+      { method: "GET", path: "/files" },
+      { method: "GET", path: "/static/b.css" },
+      { method: "GET", path: "/nope" },
+      { method: "DELETE", path: "/items/7" },
+      { method: "GET", path: "/Items/7/" }
+    ]
+
+    it.effect("a router is routed exactly as its own app routes it (the adapter routes it itself)", () =>
+      Effect.gen(function* () {
+        // The router as a value is routed by the adapter; an Effect that builds its app is served as it is.
+        const routedHere = HttpHandler.make(router)
+        const reference = HttpHandler.make(HttpRouter.toHttpApp(router))
+        for (const front of fronts) {
+          for (const spec of requests) {
+            const [ours] = yield* call(routedHere, eventFor(front, spec))
+            const [theirs] = yield* call(reference, eventFor(front, spec))
+            assert.deepStrictEqual(ours, theirs, `${front} ${spec.method} ${spec.path}`)
+          }
+        }
+        const [item] = yield* call(routedHere, eventFor("FunctionUrl", requests[0]!))
+        assert.deepStrictEqual(JSON.parse(item.text), {
+          label: "item",
+          method: "GET",
+          url: "/items/7?x=1&x=2&y=3",
+          route: "/items/:id",
+          params: { id: "7" },
+          search: { x: ["1", "2"], y: "3" },
+          interruptible: true
+        })
+        const texts = yield* Effect.forEach([4, 5, 6, 8, 9], (i) =>
+          Effect.map(
+            call(routedHere, eventFor("FunctionUrl", requests[i]!)),
+            ([reply]) => `${reply.status} ${reply.text}`
+          )
+        )
+        assert.deepStrictEqual(texts.slice(0, 4), [
+          `200 {"label":"still","method":"GET","url":"/still","route":"/still","params":{},"search":{},"interruptible":false}`,
+          `200 {"label":"user","method":"GET","url":"/users/9?q=z","route":"/api/users/:id","params":{"id":"9"},"search":{"q":"z"},"interruptible":true}`,
+          `200 {"label":"mounted app","url":"/a.txt"}`,
+          `200 {"label":"mounted app","url":"/static/b.css"}`
+        ])
+        assert.match(texts[4] ?? "", /^404 /)
+      })
+    )
+
+    it.effect("the router configuration of the fiber applies (HttpRouter.withRouterConfig)", () =>
+      Effect.gen(function* () {
+        // find-my-way's defaults ignore case and a trailing slash; a strict configuration does not.
+        const spec: RequestSpec = { method: "GET", path: "/Items/7/" }
+        const [lenient] = yield* call(HttpHandler.make(router), eventFor("FunctionUrl", spec))
+        assert.strictEqual(lenient.status, 200)
+        assert.strictEqual(JSON.parse(lenient.text).params.id, "7")
+        const [strict] = yield* call(HttpHandler.make(router), eventFor("FunctionUrl", spec)).pipe(
+          HttpRouter.withRouterConfig({ caseSensitive: true, ignoreTrailingSlash: false })
+        )
+        assert.strictEqual(strict.status, 404)
+      })
+    )
+  })
+
   describe("REST paths", () => {
     it("the stage or a base path mapping is removed only when resource and pathParameters prove it", () => {
       const relative = ApiGatewayV1.relativePath
