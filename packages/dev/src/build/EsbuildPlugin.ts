@@ -36,10 +36,9 @@
  *
  * @since 0.1.0
  */
-import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import type * as esbuild from "esbuild"
-import * as PropertyClosures from "./internal/propertyClosures.js"
+import * as OutputFiles from "./internal/outputFiles.js"
 
 /**
  * @since 0.1.0
@@ -48,72 +47,6 @@ import * as PropertyClosures from "./internal/propertyClosures.js"
 export interface Options {
   /** Called once per build with the number of closures rewritten in each output file (absolute paths). */
   readonly onRewritten?: (sites: ReadonlyMap<string, number>) => void
-}
-
-const isScript = (path: string): boolean => path.endsWith(".js") || path.endsWith(".mjs") || path.endsWith(".cjs")
-
-const inlineMapPrefix = "//# sourceMappingURL=data:application/json;base64,"
-
-/** The base64 of an inline source map and where it starts, when the code ends with one. */
-const findInlineMap = (code: string): { readonly start: number; readonly end: number } | undefined => {
-  const at = code.lastIndexOf(inlineMapPrefix)
-  if (at === -1) return undefined
-  const start = at + inlineMapPrefix.length
-  let end = start
-  while (end < code.length && code.charCodeAt(end) > 32) end++
-  // Only a comment that ends the file is esbuild's (anything after it but whitespace means it is something else).
-  return code.slice(end).trim() === "" ? { start, end } : undefined
-}
-
-/** What the rewrite did to one output file. */
-interface FileRewrite {
-  readonly code: string
-  readonly map: string | undefined
-  readonly sites: number
-  readonly skipped?: string
-}
-
-/**
- * Rewrite one output's code, its external map (if any) and its inline map (if any). The format is the file's
- * (`.mjs` module, `.cjs` script) or the build's; code that does not parse as that is tried as the other.
- */
-const rewriteFile = (
-  path: string,
-  code: string,
-  map: string | undefined,
-  format: esbuild.Format | undefined
-): FileRewrite => {
-  const preferred: "esm" | "cjs" = path.endsWith(".mjs")
-    ? "esm"
-    : path.endsWith(".cjs")
-      ? "cjs"
-      : format === "esm"
-        ? "esm"
-        : "cjs"
-  let used = preferred
-  let done = PropertyClosures.rewrite({ code, map, format: used })
-  if (done.skipped !== undefined) {
-    const other = PropertyClosures.rewrite({ code, map, format: preferred === "esm" ? "cjs" : "esm" })
-    if (other.skipped === undefined) {
-      done = other
-      used = preferred === "esm" ? "cjs" : "esm"
-    }
-  }
-  if (done.skipped !== undefined || done.sites === 0) return done
-  const inline = findInlineMap(done.code)
-  if (inline === undefined) return done
-  // The inline map describes the code before the rewrite: shift it by the same insertions (the comment holding it
-  // comes after every site, so its own position does not matter).
-  const original = findInlineMap(code)
-  if (original === undefined) return done
-  const inlineMap = Buffer.from(code.slice(original.start, original.end), "base64").toString("utf8")
-  const shifted = PropertyClosures.rewrite({ code, map: inlineMap, format: used }).map
-  if (shifted === undefined) return done
-  return {
-    ...done,
-    code:
-      done.code.slice(0, inline.start) + Buffer.from(shifted, "utf8").toString("base64") + done.code.slice(inline.end)
-  }
 }
 
 const skippedWarning = (path: string, reason: string): esbuild.PartialMessage => ({
@@ -145,9 +78,9 @@ export const youngClosures = (options: Options = {}): esbuild.Plugin => ({
         const files = new Map(result.outputFiles.map((file) => [file.path, file]))
         const encoder = new TextEncoder()
         for (const file of result.outputFiles) {
-          if (!isScript(file.path)) continue
+          if (!OutputFiles.isScript(file.path)) continue
           const mapFile = files.get(`${file.path}.map`)
-          const done = rewriteFile(file.path, file.text, mapFile?.text, initial.format)
+          const done = OutputFiles.rewrite(file.path, file.text, mapFile?.text, initial.format)
           if (done.skipped !== undefined) warnings.push(skippedWarning(file.path, done.skipped))
           sites.set(file.path, done.sites)
           if (done.sites === 0) continue
@@ -157,20 +90,14 @@ export const youngClosures = (options: Options = {}): esbuild.Plugin => ({
       } else if (writes && result.metafile !== undefined) {
         const outputs = new Set(Object.keys(result.metafile.outputs).map((path) => Path.resolve(cwd, path)))
         for (const path of outputs) {
-          if (!isScript(path)) continue
-          const mapPath = `${path}.map`
-          const hasMap = outputs.has(mapPath)
-          const done = rewriteFile(
+          if (!OutputFiles.isScript(path)) continue
+          const done = OutputFiles.rewriteFile(
             path,
-            FileSystem.readFileSync(path, "utf8"),
-            hasMap ? FileSystem.readFileSync(mapPath, "utf8") : undefined,
+            outputs.has(`${path}.map`) ? `${path}.map` : undefined,
             initial.format
           )
           if (done.skipped !== undefined) warnings.push(skippedWarning(path, done.skipped))
           sites.set(path, done.sites)
-          if (done.sites === 0) continue
-          FileSystem.writeFileSync(path, done.code)
-          if (hasMap && done.map !== undefined) FileSystem.writeFileSync(mapPath, done.map)
         }
       }
       options.onRewritten?.(sites)

@@ -11,6 +11,7 @@ import * as Build from "./commands/build.js"
 import * as Dev from "./commands/dev.js"
 import * as Event from "./commands/event.js"
 import * as Invoke from "./commands/invoke.js"
+import * as YoungClosures from "./commands/youngClosures.js"
 
 /** The subcommands, in the order the help lists them: add a command here. */
 const subcommands = [
@@ -20,7 +21,8 @@ const subcommands = [
   // build prints its own error; a bad entry or option is a usage error.
   Cli.withExitCode(Build.command, (error) =>
     error.reason === "BadOptions" || error.reason === "EntryNotFound" ? 2 : 1
-  )
+  ),
+  YoungClosures.command
 ] as const
 
 NodeRuntime.runMain(Cli.run(subcommands, process.argv.slice(2)), {

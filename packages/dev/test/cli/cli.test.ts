@@ -4,11 +4,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as esbuild from "esbuild"
 import * as Crypto from "node:crypto"
 import * as FileSystem from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as PropertyClosures from "../../src/build/internal/propertyClosures.js"
+import { assertSameMappings } from "../build/support.js"
 import { cli, curl, fixture, root, run, spawn } from "../emulator/support.js"
 
 const node = process.execPath
@@ -63,6 +66,7 @@ describe("effect-lambda CLI", () => {
         assert.match(main.stdout, /^ {2}- invoke \[--event file\].* <entry> +Invoke a Lambda function once/m)
         assert.match(main.stdout, /^ {2}- event \[--body text\] <source>.* +Print a sample event/m)
         assert.match(main.stdout, /^ {2}- build .*<entry> +Bundle a handler file/m)
+        assert.match(main.stdout, /^ {2}- young-closures <path>\.\.\. +Rewrite, in place, the closures/m)
         // Piped help is plain text (no terminal colors).
         assert.notInclude(main.stdout, "\u001b[")
         const bare = yield* effectLambda([])
@@ -126,8 +130,10 @@ describe("effect-lambda CLI", () => {
           ],
           [
             ["frobnicate"],
-            "effect-lambda: Invalid subcommand for effect-lambda - use one of 'dev', 'invoke', 'event', 'build'"
-          ]
+            "effect-lambda: Invalid subcommand for effect-lambda - use one of 'dev', 'invoke', 'event', 'build', 'young-closures'"
+          ],
+          [["young-closures"], "effect-lambda young-closures: Missing argument <path>"],
+          [["young-closures", "nope/dist"], "effect-lambda young-closures: no such file or folder: nope/dist"]
         ]
         // A few at a time: each case is a process of its own.
         const results = yield* Effect.forEach(cases, ([args]) => effectLambda(args), { concurrency: 3 })
@@ -504,5 +510,68 @@ describe("effect-lambda CLI", () => {
         assert.strictEqual(dev.stderr().split("✗ syntax error:").length - 1, 1)
       }),
     180_000
+  )
+
+  it.scopedLive(
+    "young-closures: a folder of bundles rewritten in place, maps shifted; node_modules and unparseable files left",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Effect.acquireRelease(
+          Effect.sync(() => FileSystem.mkdtempSync(Path.join(Os.tmpdir(), "effect-lambda-cli-"))),
+          (dir) => Effect.sync(() => FileSystem.rmSync(dir, { recursive: true, force: true }))
+        )
+        // What CDK's NodejsFunction leaves in its output folder: a CommonJS bundle and its map.
+        const bundle = Path.join(dir, "index.js")
+        esbuild.buildSync({
+          entryPoints: [Path.join(root, "packages/dev/test/build/fixtures/young-closures-entry.ts")],
+          bundle: true,
+          minify: true,
+          platform: "node",
+          format: "cjs",
+          sourcemap: true,
+          outfile: bundle,
+          logLevel: "silent"
+        })
+        const before = {
+          code: FileSystem.readFileSync(bundle, "utf8"),
+          map: FileSystem.readFileSync(`${bundle}.map`, "utf8")
+        }
+        const sites = PropertyClosures.findSites(before.code, "script").length
+        assert.isAbove(sites, 5)
+        FileSystem.mkdirSync(Path.join(dir, "node_modules/dep"), { recursive: true })
+        FileSystem.writeFileSync(Path.join(dir, "node_modules/dep/index.js"), "o.f = () => 1\n")
+        FileSystem.writeFileSync(Path.join(dir, "broken.mjs"), "o.f = () => {\n")
+
+        const first = yield* effectLambda(["young-closures", dir])
+        assert.strictEqual(first.code, 0, first.stderr)
+        assert.strictEqual(
+          first.stdout,
+          `${bundle}: ${sites} closures rewritten, source map shifted\n${sites} closures rewritten in 1 of 2 files\n`
+        )
+        assert.strictEqual(
+          first.stderr,
+          `effect-lambda young-closures: ${Path.join(dir, "broken.mjs")} left as it is (it did not parse: Unexpected token (2:0))\n`
+        )
+        const after = {
+          code: FileSystem.readFileSync(bundle, "utf8"),
+          map: FileSystem.readFileSync(`${bundle}.map`, "utf8")
+        }
+        assert.deepStrictEqual(PropertyClosures.findSites(after.code, "script"), [])
+        assert.isAbove(assertSameMappings(before, after), 1000)
+        assert.strictEqual(
+          FileSystem.readFileSync(Path.join(dir, "node_modules/dep/index.js"), "utf8"),
+          "o.f = () => 1\n"
+        )
+        assert.strictEqual(FileSystem.readFileSync(Path.join(dir, "broken.mjs"), "utf8"), "o.f = () => {\n")
+        const ran = yield* run(node, [bundle])
+        assert.strictEqual(ran.stdout, "answer 42\n")
+
+        // A second pass finds nothing left and writes nothing.
+        const again = yield* effectLambda(["young-closures", bundle])
+        assert.strictEqual(again.code, 0)
+        assert.strictEqual(again.stdout, "0 closures rewritten in 0 of 1 files\n")
+        assert.strictEqual(FileSystem.readFileSync(bundle, "utf8"), after.code)
+      }),
+    120_000
   )
 })
