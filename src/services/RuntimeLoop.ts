@@ -33,6 +33,7 @@ import type * as Handler from "../handler/Handler.js"
 import * as ErrorTypes from "../internal/ErrorTypes.js"
 import { InFlight } from "../internal/InFlight.js"
 import { logInvokeError } from "../internal/logInvokeError.js"
+import * as TraceIdEnv from "../internal/TraceIdEnv.js"
 import { StreamReply } from "../handler/Handler.js"
 import * as ErrorReport from "../streaming/ErrorReport.js"
 import * as InvocationContext from "./InvocationContext.js"
@@ -69,8 +70,6 @@ export interface Service {
  * @category tags
  */
 export class RuntimeLoop extends Context.Tag("effect-lambda-runtime/RuntimeLoop")<RuntimeLoop, Service>() {}
-
-const TRACE_ENV = "_X_AMZN_TRACE_ID"
 
 /** The longest delay `setTimeout` holds. */
 const MaxTimerMs = 2 ** 31 - 1
@@ -198,8 +197,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
         )
       }
       if (singleConcurrency) {
-        if (Option.isSome(context.traceId)) process.env[TRACE_ENV] = context.traceId.value
-        else delete process.env[TRACE_ENV]
+        TraceIdEnv.set(Option.getOrUndefined(context.traceId))
       }
       /** Whether nothing interruptible is left: the handler ended, and its reply is not a stream to pull. */
       let ran = false

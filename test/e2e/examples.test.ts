@@ -126,6 +126,23 @@ describe("examples end to end", () => {
     })
   )
 
+  it.scopedLive("_X_AMZN_TRACE_ID: each invocation's own trace id in process.env and its children, never setenv", () =>
+    Effect.gen(function* () {
+      const api = yield* server
+      yield* spawnFunction("test/fixtures/functions/trace-env.ts", api.address)
+      const seen = (outcome: RuntimeApiServer.Outcome) =>
+        outcome._tag === "Response" ? JSON.parse(text(outcome.body)) : `not a response: ${outcome._tag}`
+      const traces = ["Root=1-aaaa;Parent=1;Sampled=0", "Root=1-bbbb;Parent=2;Sampled=1"]
+      for (const trace of traces) {
+        const outcome = yield* api.invoke({ event: "{}", headers: { "lambda-runtime-trace-id": trace } })
+        assert.deepStrictEqual(seen(outcome), { env: trace, has: true, listed: true, child: trace, before: null })
+      }
+      // Without the header the variable is gone, for the process and its children.
+      const none = yield* api.invoke({ event: "{}", headers: { "lambda-runtime-trace-id": null } })
+      assert.deepStrictEqual(seen(none), { env: null, has: false, listed: false, child: "none", before: null })
+    })
+  )
+
   it.scopedLive("malformed /next headers: a clear error report each, and the loop goes on", () =>
     Effect.gen(function* () {
       const api = yield* server
