@@ -51,6 +51,23 @@ const write = (file, text) => {
 
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
 
+/**
+ * Import a bundle of the app (a path relative to it) and call its `handler` with each event as the managed runtime
+ * does; prints one line per event: the reply as JSON, or the name of the error it rejected with.
+ */
+const callHandler = (bundle, events) =>
+  ok(process.execPath, [
+    "--input-type=module",
+    "-e",
+    [
+      // The managed runtime's global, which a bundle of `effect-lambda build` looks for to export the adapted function.
+      "globalThis.awslambda = { streamifyResponse: (f) => f }",
+      `const { handler } = await import(${JSON.stringify(bundle)})`,
+      'const context = { awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:1:function:f", getRemainingTimeInMillis: () => 3000 }',
+      `for (const event of ${JSON.stringify(events)}) console.log(await handler(event, context).then((reply) => JSON.stringify(reply), (error) => error.name))`
+    ].join("\n")
+  ]).stdout
+
 describe(`the packed packages in a fresh project (node ${process.version})`, () => {
   before(() => {
     FileSystem.mkdirSync(tarballs, { recursive: true })
@@ -174,16 +191,10 @@ describe(`the packed packages in a fresh project (node ${process.version})`, () 
     const built = ok(bin, ["build", "src/order.ts", "--out", "dist"])
     assert.match(built.stdout, /bundle\s+dist\/order\/index\.mjs/)
     assert.doesNotMatch(built.stdout, /warning/)
-    const call = [
-      // The managed runtime's global, which the bundle looks for to export the adapted function.
-      "globalThis.awslambda = { streamifyResponse: (f) => f }",
-      'const { handler } = await import("./dist/order/index.mjs")',
-      'const context = { awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:1:function:f", getRemainingTimeInMillis: () => 3000 }',
-      'console.log(JSON.stringify(await handler({ id: "42" }, context)))',
-      'console.log(await handler({ id: "7" }, context).then(() => "resolved", (error) => error.name))'
-    ].join("\n")
-    const answered = ok(process.execPath, ["--input-type=module", "-e", call])
-    assert.equal(answered.stdout, '{"id":"42","total":12.5,"requestId":true}\nOrderNotFound\n')
+    assert.equal(
+      callHandler("./dist/order/index.mjs", [{ id: "42" }, { id: "7" }]),
+      '{"id":"42","total":12.5,"requestId":true}\nOrderNotFound\n'
+    )
   })
 
   it("bundles it with the user's own esbuild and the installed plugin, and the bundle answers", () => {
@@ -219,13 +230,7 @@ describe(`the packed packages in a fresh project (node ${process.version})`, () 
     assert.ok(bundled.sites[0] > 5, `closures rewritten: ${bundled.sites[0]}`)
     const bundle = FileSystem.readFileSync(Path.join(app, "dist-esbuild/index.mjs"), "utf8")
     assert.ok(bundle.includes("=(0,"), "the bundle carries the rewritten sites")
-    const call = [
-      'const { handler } = await import("./dist-esbuild/index.mjs")',
-      'const context = { awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:1:function:f", getRemainingTimeInMillis: () => 3000 }',
-      'console.log(JSON.stringify(await handler({ id: "42" }, context)))'
-    ].join("\n")
-    const answered = ok(process.execPath, ["--input-type=module", "-e", call])
-    assert.equal(answered.stdout, '{"id":"42","total":12.5,"requestId":true}\n')
+    assert.equal(callHandler("./dist-esbuild/index.mjs", [{ id: "42" }]), '{"id":"42","total":12.5,"requestId":true}\n')
   })
 
   it("runs a vitest test of it on TestRuntimeApi", () => {

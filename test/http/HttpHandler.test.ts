@@ -386,7 +386,9 @@ describe("HttpHandler", () => {
       { method: "GET", path: "/static/b.css" },
       { method: "GET", path: "/nope" },
       { method: "DELETE", path: "/items/7" },
-      { method: "GET", path: "/Items/7/" }
+      { method: "GET", path: "/Items/7/" },
+      { method: "GET", path: "/items/a%2Fb%20%C3%A9" },
+      { method: "GET", path: "//items//7" }
     ]
 
     it.effect("a router is routed exactly as its own app routes it (the adapter routes it itself)", () =>
