@@ -32,7 +32,7 @@ const descriptor = (value: string): PropertyDescriptor => ({
   configurable: true
 })
 
-const install = (): void => {
+const wrap = (): void => {
   const environment = process.env
   current = environment[Name]
   const proxy = new Proxy(environment, {
@@ -72,12 +72,22 @@ const install = (): void => {
 }
 
 /**
- * Set (a string) or delete (`undefined`) `process.env._X_AMZN_TRACE_ID`. The first call puts the proxy in place; if
- * `process.env` was replaced since, the new object gets one of its own.
+ * Put the proxy in place, keeping the variable's present value; if `process.env` was replaced since the last time, the
+ * new object gets one of its own. Under the managed runtime, the official client then sets the variable per invocation
+ * through the proxy: its own assignment no longer reaches `setenv` either.
+ *
+ * @internal
+ */
+export const install = (): void => {
+  if (installed === undefined || process.env !== installed) wrap()
+}
+
+/**
+ * Set (a string) or delete (`undefined`) `process.env._X_AMZN_TRACE_ID`, through the proxy ({@link install}).
  *
  * @internal
  */
 export const set = (traceId: string | undefined): void => {
-  if (installed === undefined || process.env !== installed) install()
+  install()
   current = traceId
 }

@@ -265,6 +265,9 @@ describe("ManagedRuntime.toHandler under aws-lambda-ric", () => {
       assert.strictEqual(seen.requestId, "req-ctx-1")
       assert.strictEqual(seen.functionArn, RuntimeApiServer.Defaults.functionArn)
       assert.strictEqual(seen.traceId, "Root=1-5e1b4151-5ac6c58f5b5daa6532e4b2d1;Parent=1;Sampled=1")
+      // The official client set _X_AMZN_TRACE_ID for the invocation; through the adapter's proxy, not `setenv`.
+      assert.strictEqual(seen.envTraceId, "Root=1-5e1b4151-5ac6c58f5b5daa6532e4b2d1;Parent=1;Sampled=1")
+      assert.isNull(seen.environmentTraceId)
       assert.deepStrictEqual(seen.clientContext, clientContext)
       assert.deepStrictEqual(seen.cognitoIdentity, identity)
       assert.strictEqual(seen.tenantId, "tenant-9")

@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import * as Handler from "../../handler/Handler.js"
 import * as LambdaLogger from "../../layers/LambdaLogger.js"
 import * as ErrorTypes from "../ErrorTypes.js"
+import * as TraceIdEnv from "../TraceIdEnv.js"
 import type {
   BufferedFunction,
   LambdaContext,
@@ -233,6 +234,8 @@ export const toHandler = async <E, R, LE>(
   )
   if (Exit.isFailure(settings)) throw toError(ErrorReport.fromCause(settings.cause))
   const config = settings.value
+  // The official client sets _X_AMZN_TRACE_ID per invocation (one at a time): through the proxy, not `setenv`.
+  if (config.maxConcurrency <= 1) TraceIdEnv.install()
   const awslambda = (globalThis as unknown as { readonly awslambda?: Partial<AwsLambdaGlobal> }).awslambda
   if (handler._tag === "Streamed" && typeof awslambda?.streamifyResponse !== "function") {
     throw toError(
