@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Schedule, Scope } from "effect"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
+import * as Net from "node:net"
 import * as RuntimeApiServer from "../../src/emulator/RuntimeApiServer.js"
 
 interface Answer {
@@ -602,5 +603,60 @@ describe("RuntimeApiServer", () => {
       assert.isTrue(Exit.isInterrupted(invoked))
       assert.isTrue(Exit.isFailure(yield* Effect.exit(server.enqueue({ event: "{}" }))))
     })
+  )
+  it.live(
+    "a /next pipelined behind a reply (one write) is held until the next invocation, then answered in order",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* Server
+        const [host, port] = server.address.split(":")
+        const first = yield* server.enqueue({ event: '{"n":1}', requestId: "pipe-1" })
+        let received = ""
+        const socket = Net.connect({ host: host!, port: Number(port) })
+        socket.on("data", (data: Buffer) => {
+          received += data.toString("latin1")
+        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+        const count = (text: string) => received.split(text).length - 1
+        const until = (what: string, condition: () => boolean) =>
+          Effect.sync(condition).pipe(
+            Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("5 millis") }),
+            Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`timed out waiting for ${what}`) })
+          )
+        const nextRequest = `GET ${NextPath} HTTP/1.1\r\nHost: ${server.address}\r\n\r\n`
+        socket.write(nextRequest)
+        yield* until("the first event", () => received.includes('{"n":1}'))
+        const reply = '{"ok":1}'
+        socket.write(
+          `POST ${responsePath("pipe-1")} HTTP/1.1\r\nHost: ${server.address}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${reply.length}\r\n\r\n${reply}${nextRequest}`
+        )
+        const done = yield* first.outcome
+        assert.strictEqual(done._tag, "Response")
+        assert.deepStrictEqual(done.body, bytes(reply))
+        yield* until("the 202", () => count("HTTP/1.1 202") === 1)
+        yield* awaitPolls(2)
+        // The pipelined /next waits for an invocation: nothing more on the wire yet.
+        yield* Effect.sleep("50 millis")
+        assert.strictEqual(count("HTTP/1.1 200"), 1)
+        yield* server.enqueue({ event: '{"n":2}', requestId: "pipe-2" })
+        yield* until("the second event", () => received.includes('{"n":2}'))
+        assert.isBelow(received.indexOf("HTTP/1.1 202"), received.lastIndexOf("HTTP/1.1 200"))
+        assert.include(received.toLowerCase(), "lambda-runtime-aws-request-id: pipe-2")
+        assert.deepStrictEqual(yield* server.violations, [])
+
+        // A pipelined /next whose connection closes while it is held delivers nothing: the next poll gets the event.
+        socket.write(
+          `POST ${responsePath("pipe-2")} HTTP/1.1\r\nHost: ${server.address}\r\nContent-Length: 2\r\n\r\n{}${nextRequest}`
+        )
+        yield* until("the second 202", () => count("HTTP/1.1 202") === 2)
+        yield* awaitPolls(3)
+        socket.destroy()
+        yield* Effect.sleep("50 millis")
+        const third = yield* server.enqueue({ event: '{"n":3}', requestId: "pipe-3" })
+        const got = yield* next
+        assert.strictEqual(got.headers["lambda-runtime-aws-request-id"], "pipe-3")
+        assert.strictEqual(third.requestId, "pipe-3")
+      }).pipe(Effect.scoped, withServer)
   )
 })

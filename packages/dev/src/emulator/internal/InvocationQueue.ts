@@ -7,6 +7,7 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Http from "node:http"
+import type * as Net from "node:net"
 import * as InvocationContext from "effect-lambda-runtime/InvocationContext"
 import type * as RuntimeApiServer from "../RuntimeApiServer.js"
 
@@ -27,9 +28,19 @@ export interface Entry {
 /** A waiting `/next` poll. Returns false when its connection is already gone. */
 type Waiter = (entry: Entry) => boolean
 
+/**
+ * The connection a response goes out on. The response of a request pipelined behind another one (the runtime sends
+ * `/next` right behind its reply) is given the socket only when the one before it has been answered: until then,
+ * its request's socket.
+ */
+const connectionOf = (response: Http.ServerResponse): Net.Socket | null =>
+  response.socket ?? (response.writableEnded ? null : (response.req?.socket ?? null))
+
 /** Whether a response can no longer be written (its connection is gone). @internal */
-export const isGone = (response: Http.ServerResponse): boolean =>
-  response.destroyed || response.writableEnded || response.socket === null || response.socket.destroyed
+export const isGone = (response: Http.ServerResponse): boolean => {
+  const socket = connectionOf(response)
+  return response.destroyed || response.writableEnded || socket === null || socket.destroyed
+}
 
 /** @internal */
 export interface InvocationQueue {
@@ -66,23 +77,31 @@ export const make = (): InvocationQueue => {
       if (isGone(response)) return resume(Effect.succeed(undefined))
       const head = queued.shift()
       if (head !== undefined) return resume(Effect.succeed(head))
+      // A pipelined poll's response has no socket of its own yet: the connection's close is watched as well.
+      const socket = connectionOf(response)
+      const unwatch = () => {
+        response.off("close", onClose)
+        socket?.off("close", onClose)
+      }
       const onClose = () => {
+        unwatch()
         const index = waiters.indexOf(waiter)
         if (index >= 0) waiters.splice(index, 1)
         resume(Effect.succeed(undefined))
       }
       const waiter: Waiter = (entry) => {
         if (isGone(response)) return false
-        response.off("close", onClose)
+        unwatch()
         resume(Effect.succeed(entry))
         return true
       }
       waiters.push(waiter)
       response.once("close", onClose)
+      socket?.once("close", onClose)
       return Effect.sync(() => {
         const index = waiters.indexOf(waiter)
         if (index >= 0) waiters.splice(index, 1)
-        response.off("close", onClose)
+        unwatch()
       })
     })
 
