@@ -5,7 +5,8 @@
  *
  * The server parses requests itself (Content-Length and chunked bodies, trailers kept), numbers connections,
  * and hands each request to a script; by default `/next` serves `invocations` events and then holds, and every
- * POST is answered `202`.
+ * POST is answered `202`. Requests pipelined on a connection are served in order, each once the answer before it
+ * is complete (`servedInOrder`), as an HTTP/1.1 server serves them.
  */
 import { Effect, Exit, Fiber, Logger } from "effect"
 import * as Net from "node:net"
@@ -14,6 +15,7 @@ import * as NodeRuntimeApi from "../../../src/layers/NodeRuntimeApi.js"
 import * as ResponseSink from "../../../src/services/ResponseSink.js"
 import * as RuntimeConfig from "../../../src/services/RuntimeConfig.js"
 import * as RuntimeLoop from "../../../src/services/RuntimeLoop.js"
+import { servedInOrder } from "../../support/servedInOrder.js"
 
 export interface Request {
   readonly method: string
@@ -150,6 +152,7 @@ export const faultApi = (script: Script = {}) =>
         socket.on("close", () => sockets.delete(socket))
         socket.on("error", () => {})
         const parse = parser(connection)
+        const serve = servedInOrder(socket)
         let seen = 0
         socket.on("data", (data: Buffer) => {
           seen += data.length
@@ -158,32 +161,34 @@ export const faultApi = (script: Script = {}) =>
           const parsed = parse(data)
           for (const partial of parsed) {
             seen = 0
-            const request: Request = { ...partial, index: requests.length }
-            requests.push(request)
-            if (request.method === "GET") {
-              const n = nexts++
-              for (const waiter of waiters.slice()) {
-                if (nexts >= waiter.n) {
-                  waiters.splice(waiters.indexOf(waiter), 1)
-                  waiter.wake()
-                }
-              }
-              if (script.next !== undefined) script.next(socket, n, request)
-              else if (n < invocations) socket.write(invocationResponse(`id-${n}`))
-              continue
-            }
-            const match = replyPath.exec(request.path)
-            const reply: Reply | undefined =
-              match === null
-                ? undefined
-                : {
-                    requestId: decodeURIComponent(match[1]!),
-                    kind: match[2] as "response" | "error",
-                    request
+            serve(() => {
+              const request: Request = { ...partial, index: requests.length }
+              requests.push(request)
+              if (request.method === "GET") {
+                const n = nexts++
+                for (const waiter of waiters.slice()) {
+                  if (nexts >= waiter.n) {
+                    waiters.splice(waiters.indexOf(waiter), 1)
+                    waiter.wake()
                   }
-            if (reply !== undefined) replies.push(reply)
-            if (script.post !== undefined) script.post(socket, request, reply)
-            else socket.write(accepted)
+                }
+                if (script.next !== undefined) script.next(socket, n, request)
+                else if (n < invocations) socket.write(invocationResponse(`id-${n}`))
+                return
+              }
+              const match = replyPath.exec(request.path)
+              const reply: Reply | undefined =
+                match === null
+                  ? undefined
+                  : {
+                      requestId: decodeURIComponent(match[1]!),
+                      kind: match[2] as "response" | "error",
+                      request
+                    }
+              if (reply !== undefined) replies.push(reply)
+              if (script.post !== undefined) script.post(socket, request, reply)
+              else socket.write(accepted)
+            })
           }
         })
       })
