@@ -331,7 +331,8 @@ const serve = <E, R, LE>(
           NodeRuntimeApi.make({
             host: config.runtimeApiHost,
             port: config.runtimeApiPort,
-            answerTimeoutMs: config.answerTimeoutMs
+            answerTimeoutMs: config.answerTimeoutMs,
+            pipelineNext: config.pipelineNext
           }),
           (api) => {
             const sink = ResponseSink.make(api, { maxStreamedBytes: config.maxStreamedBytes })

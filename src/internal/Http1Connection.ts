@@ -1,6 +1,7 @@
 /**
  * A minimal HTTP/1.1 client connection on one keep-alive `net.Socket`, made for the local Runtime API:
- * one request at a time, the request head written by the caller, the response read incrementally
+ * one request at a time, or one more pipelined right behind it (written in the same write, its response read after
+ * the first one's), the request head written by the caller, the response read incrementally
  * (`Content-Length`, chunked, or read-until-close bodies). The bytes themselves (heads, chunk-size lines) are
  * parsed by `RuntimeApiWire`; this module owns the socket: reading, bounds, keep-alive and close.
  *
@@ -34,6 +35,17 @@ export interface Response {
 /** @internal */
 export type Callback = (error: Error | undefined, response: Response | undefined) => void
 
+/**
+ * A bodiless request written right behind an exchange's own (HTTP/1.1 pipelining): its head, and the callback for its
+ * response, which the peer sends after the first one's.
+ *
+ * @internal
+ */
+export interface Pipelined {
+  readonly head: string
+  readonly callback: Callback
+}
+
 const CRLFCRLF = HeadEnd
 const EMPTY = Buffer.alloc(0)
 /**
@@ -65,6 +77,16 @@ enum State {
 /** @internal */
 export class ConnectionClosed extends Error {
   override readonly name = "ConnectionClosed"
+}
+
+/**
+ * A pipelined request the peer never served: it ended the connection with its answer to the request before it
+ * (`Connection: close`, HTTP/1.0, a FIN). Sending it again cannot deliver it twice.
+ *
+ * @internal
+ */
+export class NotServed extends Error {
+  override readonly name = "NotServed"
 }
 
 /** The answer guard ran out: the request was sent and no (complete) answer came in time. @internal */
@@ -119,6 +141,8 @@ export class Http1Connection {
   private timer: ReturnType<typeof setTimeout> | undefined
   private guardArmed = false
   private timerMs = 0
+  /** The request written right behind the current one: it becomes the current exchange when that one's answer ends. */
+  private follow: Callback | undefined
 
   constructor(
     readonly host: string,
@@ -173,38 +197,55 @@ export class Http1Connection {
   /**
    * Start an exchange: register `callback`, then write `head` (the request line and headers, ending with a blank
    * line) and `body`. For a body written in parts (chunked), pass no body and write to {@link raw} afterwards.
+   *
+   * `then`: a bodiless request pipelined behind this one, in the same write. Its callback is called once, after
+   * this exchange's: with its response, or with an error when the connection fails first, or when the peer ends the
+   * connection with the first answer (`Connection: close`, HTTP/1.0, a FIN), which means it never served it.
    */
-  exchange(head: string, body: string | Uint8Array | undefined, callback: Callback, guarded = false): void {
+  exchange(
+    head: string,
+    body: string | Uint8Array | undefined,
+    callback: Callback,
+    guarded = false,
+    then?: Pipelined
+  ): void {
     const socket = this.begin(callback)
+    this.follow = then?.callback
     // The guard also covers the upload: a large body gets time for the API to read it at a modest rate.
     if (guarded) this.guard(body === undefined ? 0 : uploadAllowanceMs(body.length))
+    const after = then === undefined ? "" : then.head
     if (body === undefined || body.length === 0) {
-      socket.write(head, "latin1")
+      socket.write(after === "" ? head : head + after, "latin1")
     } else if (typeof body === "string") {
       // The head is Latin-1, the body UTF-8: a small body shares one write with the head; a large one is encoded
       // by the socket's own write (no Buffer copy of it outlives the write).
       if (body.length <= 16 * 1024) {
         const headLength = Buffer.byteLength(head, "latin1")
-        const buffer = Buffer.allocUnsafe(headLength + Buffer.byteLength(body, "utf8"))
+        const bodyLength = Buffer.byteLength(body, "utf8")
+        const buffer = Buffer.allocUnsafe(headLength + bodyLength + after.length)
         buffer.write(head, 0, "latin1")
         buffer.write(body, headLength, "utf8")
+        if (after !== "") buffer.write(after, headLength + bodyLength, "latin1")
         socket.write(buffer)
       } else {
         socket.cork()
         socket.write(head, "latin1")
         socket.write(body, "utf8")
+        if (after !== "") socket.write(after, "latin1")
         socket.uncork()
       }
     } else if (body.length <= 16 * 1024) {
       const headLength = Buffer.byteLength(head, "latin1")
-      const buffer = Buffer.allocUnsafe(headLength + body.length)
+      const buffer = Buffer.allocUnsafe(headLength + body.length + after.length)
       buffer.write(head, 0, "latin1")
       buffer.set(body, headLength)
+      if (after !== "") buffer.write(after, headLength + body.length, "latin1")
       socket.write(buffer)
     } else {
       socket.cork()
       socket.write(head, "latin1")
       socket.write(body)
+      if (after !== "") socket.write(after, "latin1")
       socket.uncork()
     }
   }
@@ -274,7 +315,9 @@ export class Http1Connection {
 
   private fail(error: Error): void {
     const callback = this.callback
+    const follow = this.follow
     this.callback = undefined
+    this.follow = undefined
     this.state = State.Idle
     this.guardArmed = false
     this.bodyParts = []
@@ -283,7 +326,9 @@ export class Http1Connection {
     const socket = this.socket
     this.socket = undefined
     socket?.destroy()
-    if (callback !== undefined) callback(this.requestLeft ? error : new NotSent(error), undefined)
+    const failure = this.requestLeft ? error : new NotSent(error)
+    if (callback !== undefined) callback(failure, undefined)
+    if (follow !== undefined) follow(failure, undefined)
   }
 
   private finish(): void {
@@ -291,17 +336,34 @@ export class Http1Connection {
     const parts = this.bodyParts
     const body = parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts)
     const response: Response = { status: this.status, headers: this.headers, body }
+    const follow = this.follow
+    const rest = this.carry
+    // A peer that ends the connection with this answer never serves the request pipelined behind it.
+    const ending = this.closeAfter || this.peerEnded
     this.callback = undefined
+    this.follow = undefined
     this.state = State.Idle
     this.guardArmed = false
     this.bodyParts = []
-    if (this.closeAfter || this.peerEnded || this.carry !== undefined) {
+    this.carry = undefined
+    const handOver = follow !== undefined && !ending && this.socket !== undefined
+    if (handOver) {
+      // The pipelined request's answer comes next on this socket; bytes of it may already be here.
+      this.start(follow)
+      this.requestLeft = true
+    } else if (ending || rest !== undefined || follow !== undefined) {
       const socket = this.socket
       this.socket = undefined
       socket?.destroy()
     }
-    this.carry = undefined
     if (callback !== undefined) callback(undefined, response)
+    if (follow === undefined) return
+    if (!handOver) {
+      follow(new NotServed("the Runtime API ended the connection with its answer to the request before"), undefined)
+    } else if (rest !== undefined && this.callback === follow) {
+      // Still in flight (the first callback may have destroyed the connection, which failed it already).
+      this.onData(rest)
+    }
   }
 
   private onData(data: Buffer): void {

@@ -12,11 +12,25 @@
  * A reply reaches the API at most once: a POST is retried (once, on a fresh connection) only when none of it
  * left (the connection never opened); one that is not answered within `answerTimeoutMs` fails with `Transport`.
  *
+ * Pipelining (`pipelineNext`, on by default): a reply or an error report whose caller says its next call is `next`
+ * (`PostOptions.thenNext`, as the loop does) carries the `GET /next` in the same write, on the same connection
+ * (HTTP/1.1 pipelining; the API serves the two in order and answers `/next` when the next invocation comes), and the
+ * next `next` call takes that answer. It saves a write, a wake-up and a round trip
+ * per invocation. A pipelined `/next` that the API never served (the connection ended with the reply's answer, or
+ * failed) is sent again as a plain `/next`; one whose answer the loop never asks for is closed with the client.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { ConnectionClosed, NotSent, type Response } from "../internal/Http1Connection.js"
+import {
+  type Callback,
+  ConnectionClosed,
+  type Http1Connection,
+  NotSent,
+  NotServed,
+  type Response
+} from "../internal/Http1Connection.js"
 import { Pool } from "../internal/Pool.js"
 import * as Wire from "../internal/RuntimeApiWire.js"
 import * as RuntimeApi from "../services/RuntimeApi.js"
@@ -37,6 +51,12 @@ export interface Options {
    * dropped (default 3000 ms; 0 waits forever).
    */
   readonly answerTimeoutMs?: number
+  /**
+   * Whether a reply or an error report with `thenNext` carries the next `/next` pipelined behind it (default true). Off, `/next` is
+   * sent once the reply is answered, for a Runtime API that cannot serve pipelined requests
+   * (`EFFECT_LAMBDA_PIPELINE_NEXT=false`).
+   */
+  readonly pipelineNext?: boolean
 }
 
 /** Bytes a streamed reply may have queued in user space before the stream is paused (about four 64 KiB chunks). */
@@ -73,6 +93,20 @@ interface Request {
   body: string | Uint8Array | undefined
 }
 
+/** A `/next` pipelined behind a reply on `connection`: its outcome once read, or who waits for it. */
+class PipelinedNext {
+  outcome: Response | Error | undefined
+  wake: ((outcome: Response | Error) => void) | undefined
+  constructor(readonly connection: Http1Connection) {}
+  readonly settle: Callback = (error, response) => {
+    const outcome = error ?? response!
+    const wake = this.wake
+    this.wake = undefined
+    if (wake === undefined) this.outcome = outcome
+    else wake(outcome)
+  }
+}
+
 /**
  * Build the client. The sockets are closed when the scope closes.
  *
@@ -88,6 +122,9 @@ export const make = (options: Options) =>
     const common = Wire.commonFields(options.host, options.port)
     const nextRequest: Request = { head: Wire.getHead(RuntimeApi.Paths.next, common), body: undefined }
     const retries = options.nextRetries ?? 3
+    const pipelineNext = options.pipelineNext ?? true
+    /** `/next` requests pipelined behind replies, oldest first, whose answers no `next` call has taken yet. */
+    const pipelined: Array<PipelinedNext> = []
 
     /**
      * One exchange on a pooled connection. Its outcome (the answer, or the error) is turned by `then` into the effect
@@ -99,7 +136,8 @@ export const make = (options: Options) =>
       endpoint: string,
       request: Request,
       guarded: boolean,
-      then: (outcome: Response | RuntimeApi.RuntimeApiError) => Effect.Effect<A, RuntimeApi.RuntimeApiError>
+      then: (outcome: Response | RuntimeApi.RuntimeApiError) => Effect.Effect<A, RuntimeApi.RuntimeApiError>,
+      withNext = false
     ) =>
       Effect.async<A, RuntimeApi.RuntimeApiError>((resume) => {
         if (pool.closed) {
@@ -107,6 +145,9 @@ export const make = (options: Options) =>
           return
         }
         const connection = pool.acquire()
+        // The pipelined `/next` keeps the connection until its own answer: whoever takes it gives the connection back.
+        const ahead = withNext ? new PipelinedNext(connection) : undefined
+        if (ahead !== undefined) pipelined.push(ahead)
         let done = false
         connection.exchange(
           request.head,
@@ -117,11 +158,12 @@ export const make = (options: Options) =>
               pool.discard(connection)
               resume(then(transportError(endpoint, error)))
             } else {
-              pool.release(connection)
+              if (ahead === undefined) pool.release(connection)
               resume(then(response!))
             }
           },
-          guarded
+          guarded,
+          ahead === undefined ? undefined : { head: nextRequest.head, callback: ahead.settle }
         )
         // A POST (guarded) is never cancelled: once any of it may have left it runs to its answer or its answer
         // guard, and its callback gives the connection back; an interrupted caller only stops waiting (the loop sends
@@ -149,16 +191,52 @@ export const make = (options: Options) =>
       return Effect.succeed({ requestId, headers: response.headers, body: response.body })
     }
 
+    /**
+     * The answer of a `/next` pipelined behind a reply. One the API never served (or that never left) is sent again as
+     * a plain `/next`; one that failed after it was sent is its first attempt, retried as a plain `/next`'s would be.
+     * An interrupted wait drops the connection, as a plain `/next` does.
+     */
+    const pipelinedAnswer = (ahead: PipelinedNext): Effect.Effect<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError> =>
+      Effect.async<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError>((resume) => {
+        const take = (outcome: Response | Error) => {
+          if (outcome instanceof Error) {
+            pool.discard(ahead.connection)
+            resume(
+              outcome instanceof NotServed || outcome instanceof NotSent
+                ? nextAttempt(0)
+                : nextFailed(transportError("/runtime/invocation/next", outcome), 0)
+            )
+          } else {
+            pool.release(ahead.connection)
+            resume(toInvocation(outcome))
+          }
+        }
+        if (ahead.outcome !== undefined) return take(ahead.outcome)
+        ahead.wake = take
+        return Effect.sync(() => {
+          if (ahead.wake === undefined) return
+          ahead.wake = undefined
+          pool.discard(ahead.connection)
+        })
+      })
+
     /** `/next`, attempt `attempt`: a dropped connection is retried (with backoff) up to `retries` times. */
     const nextAttempt = (attempt: number): Effect.Effect<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError> =>
-      exchange("/runtime/invocation/next", nextRequest, false, (outcome) => {
-        if (!(outcome instanceof RuntimeApi.RuntimeApiError)) return toInvocation(outcome)
-        if (outcome.reason !== "Transport" || attempt >= retries || pool.closed) return Effect.fail(outcome)
-        return Effect.zipRight(
-          Effect.logWarning(`Runtime API: ${outcome.message}; retrying /next (${attempt + 1}/${retries})`),
-          Effect.zipRight(Effect.sleep(50 * 2 ** attempt), nextAttempt(attempt + 1))
-        )
-      })
+      exchange("/runtime/invocation/next", nextRequest, false, (outcome) =>
+        outcome instanceof RuntimeApi.RuntimeApiError ? nextFailed(outcome, attempt) : toInvocation(outcome)
+      )
+
+    /** After attempt `attempt` of `/next` failed: retried (with backoff) while the connection is what failed. */
+    const nextFailed = (
+      error: RuntimeApi.RuntimeApiError,
+      attempt: number
+    ): Effect.Effect<RuntimeApi.Invocation, RuntimeApi.RuntimeApiError> => {
+      if (error.reason !== "Transport" || attempt >= retries || pool.closed) return Effect.fail(error)
+      return Effect.zipRight(
+        Effect.logWarning(`Runtime API: ${error.message}; retrying /next (${attempt + 1}/${retries})`),
+        Effect.zipRight(Effect.sleep(50 * 2 ** attempt), nextAttempt(attempt + 1))
+      )
+    }
 
     /**
      * A POST: 2xx is success, another status a `StatusCode` failure; sent again (once) only when none of it left.
@@ -167,30 +245,52 @@ export const make = (options: Options) =>
     const send = (
       endpoint: string,
       request: Request,
-      retried: boolean
+      retried: boolean,
+      withNext: boolean
     ): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
-      exchange(endpoint, request, true, (outcome) => {
-        const failed = outcome instanceof RuntimeApi.RuntimeApiError
-        // Only a request that provably never left may be sent again: a reply reaches the API at most once.
-        if (failed && !retried && outcome.reason === "Transport" && outcome.cause instanceof NotSent && !pool.closed) {
-          return send(endpoint, request, true)
-        }
-        request.body = undefined
-        if (failed) return Effect.fail(outcome)
-        return outcome.status >= 200 && outcome.status < 300 ? Effect.void : Effect.fail(statusError(endpoint, outcome))
-      })
+      exchange(
+        endpoint,
+        request,
+        true,
+        (outcome) => {
+          const failed = outcome instanceof RuntimeApi.RuntimeApiError
+          // Only a request that provably never left may be sent again: a reply reaches the API at most once.
+          if (
+            failed &&
+            !retried &&
+            outcome.reason === "Transport" &&
+            outcome.cause instanceof NotSent &&
+            !pool.closed
+          ) {
+            return send(endpoint, request, true, false)
+          }
+          request.body = undefined
+          if (failed) return Effect.fail(outcome)
+          return outcome.status >= 200 && outcome.status < 300
+            ? Effect.void
+            : Effect.fail(statusError(endpoint, outcome))
+        },
+        withNext
+      )
 
-    /** `send` with a request of its own each time the effect runs. */
-    const post = (endpoint: string, head: string, body: string | Uint8Array) =>
-      Effect.suspend(() => send(endpoint, { head, body }, false))
+    /** `send` with a request of its own each time the effect runs; `withNext`: `/next` pipelined behind it. */
+    const post = (endpoint: string, head: string, body: string | Uint8Array, withNext: boolean) =>
+      Effect.suspend(() => send(endpoint, { head, body }, false, withNext))
 
-    const postError = (endpoint: string, path: string, report: ErrorReport.ErrorReport, extra: string) => {
+    const postError = (
+      endpoint: string,
+      path: string,
+      report: ErrorReport.ErrorReport,
+      extra: string,
+      withNext: boolean
+    ) => {
       const body = Buffer.from(ErrorReport.toJson(report), "utf8")
       const type = ErrorReport.headerSafeType(report.errorType)
       return post(
         endpoint,
         Wire.errorHead(path, common, body.length, type, ErrorReport.xrayErrorCause(report), extra),
-        body
+        body,
+        withNext
       )
     }
 
@@ -309,8 +409,11 @@ export const make = (options: Options) =>
 
     return RuntimeApi.RuntimeApi.of({
       openStream,
-      next: nextAttempt(0),
-      reply: (invocation, body, contentType) =>
+      next: Effect.suspend(() => {
+        const ahead = pipelined.shift()
+        return ahead === undefined ? nextAttempt(0) : pipelinedAnswer(ahead)
+      }),
+      reply: (invocation, body, contentType, options) =>
         post(
           "/runtime/invocation/response",
           Wire.postHead(
@@ -320,16 +423,18 @@ export const make = (options: Options) =>
             typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length,
             Wire.invocationIdField(invocation.headers)
           ),
-          body
+          body,
+          pipelineNext && options?.thenNext === true
         ),
-      reportError: (invocation, report) =>
+      reportError: (invocation, report, options) =>
         postError(
           "/runtime/invocation/error",
           RuntimeApi.Paths.error(invocation.requestId),
           report,
-          Wire.invocationIdField(invocation.headers)
+          Wire.invocationIdField(invocation.headers),
+          pipelineNext && options?.thenNext === true
         ),
-      reportInitError: (report) => postError("/runtime/init/error", RuntimeApi.Paths.initError, report, "")
+      reportInitError: (report) => postError("/runtime/init/error", RuntimeApi.Paths.initError, report, "", false)
     })
   })
 
@@ -351,6 +456,11 @@ export const layer = (options: Options): Layer.Layer<RuntimeApi.RuntimeApi> =>
 export const layerConfig: Layer.Layer<RuntimeApi.RuntimeApi, never, RuntimeConfig.RuntimeConfig> = Layer.scoped(
   RuntimeApi.RuntimeApi,
   Effect.flatMap(RuntimeConfig.RuntimeConfig, (config) =>
-    make({ host: config.runtimeApiHost, port: config.runtimeApiPort, answerTimeoutMs: config.answerTimeoutMs })
+    make({
+      host: config.runtimeApiHost,
+      port: config.runtimeApiPort,
+      answerTimeoutMs: config.answerTimeoutMs,
+      pipelineNext: config.pipelineNext
+    })
   )
 )

@@ -48,11 +48,12 @@ export const ResponseSizeTooLargeType = ErrorTypes.ResponseSizeTooLarge
  * @category models
  */
 export interface Service {
-  /** Post a buffered reply. */
+  /** Post a buffered reply (`options` as for {@link RuntimeApi.Service.reply}). */
   readonly reply: (
     invocation: RuntimeApi.Invocation,
     body: string | Uint8Array,
-    contentType: string
+    contentType: string,
+    options?: RuntimeApi.PostOptions
   ) => Effect.Effect<void, RuntimeApi.RuntimeApiError>
   /**
    * Send a streamed reply. The returned outcome says how it ended; `NotStarted` means nothing was sent and the
@@ -67,10 +68,11 @@ export interface Service {
       readonly report: (cause: Cause.Cause<unknown>) => ErrorReport.ErrorReport
     }
   ) => Effect.Effect<ChunkedUpload.Outcome, RuntimeApi.RuntimeApiError>
-  /** Post an error report. */
+  /** Post an error report (`options` as for {@link RuntimeApi.Service.reportError}). */
   readonly reportError: (
     invocation: RuntimeApi.Invocation,
-    report: ErrorReport.ErrorReport
+    report: ErrorReport.ErrorReport,
+    options?: RuntimeApi.PostOptions
   ) => Effect.Effect<void, RuntimeApi.RuntimeApiError>
 }
 
@@ -101,10 +103,10 @@ export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedByt
       ? Effect.fail(error)
       : Effect.logWarning(`Runtime API did not accept the ${what} for ${invocation.requestId}: ${error.message}`)
 
-  const reportError: Service["reportError"] = (invocation, report) =>
-    Effect.catchAll(api.reportError(invocation, report), settle(invocation, "error report"))
+  const reportError: Service["reportError"] = (invocation, report, options) =>
+    Effect.catchAll(api.reportError(invocation, report, options), settle(invocation, "error report"))
 
-  const reply: Service["reply"] = (invocation, body, contentType) => {
+  const reply: Service["reply"] = (invocation, body, contentType, options) => {
     // A string goes to the transport as is: it is encoded into the socket's write, with no Buffer copy of a large
     // reply left for the garbage collector.
     const bytes = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length
@@ -113,10 +115,10 @@ export const make = (api: RuntimeApi.Service, options: { readonly maxStreamedByt
         Effect.logError(
           `Reply of ${bytes} bytes for ${invocation.requestId} is over the ${MaxBufferedBytes}-byte limit`
         ),
-        reportError(invocation, sizeReport(bytes))
+        reportError(invocation, sizeReport(bytes), options)
       )
     }
-    return Effect.catchAll(api.reply(invocation, body, contentType), (error) =>
+    return Effect.catchAll(api.reply(invocation, body, contentType, options), (error) =>
       error.reason === "StatusCode" && error.status === 413
         ? // The platform has already answered the caller with Function.ResponseSizeTooLarge: no second reply.
           Effect.logError(

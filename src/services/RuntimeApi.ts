@@ -78,6 +78,21 @@ export interface StreamWriter {
 }
 
 /**
+ * What the caller of a reply or an error report does next.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PostOptions {
+  /**
+   * Its next call is `next`: the transport may send `GET /next` right behind the POST, in the same write (HTTP/1.1
+   * pipelining), and hand that answer to the `next` call. The runtime loop sets it; a caller that will not ask for the
+   * next invocation (a report made just before the process exits) leaves it unset, so no `/next` is left pending.
+   */
+  readonly thenNext?: boolean
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -88,14 +103,16 @@ export interface Service {
   readonly reply: (
     invocation: Invocation,
     body: string | Uint8Array,
-    contentType: string
+    contentType: string,
+    options?: PostOptions
   ) => Effect.Effect<void, RuntimeApiError>
   /** Open a streamed `POST /runtime/invocation/{id}/response`; the head goes out with the first chunk. */
   readonly openStream: (invocation: Invocation, contentType: string) => Effect.Effect<StreamWriter, RuntimeApiError>
   /** `POST /runtime/invocation/{id}/error` with a JSON error report. */
   readonly reportError: (
     invocation: Invocation,
-    report: ErrorReport.ErrorReport
+    report: ErrorReport.ErrorReport,
+    options?: PostOptions
   ) => Effect.Effect<void, RuntimeApiError>
   /** `POST /runtime/init/error`. */
   readonly reportInitError: (report: ErrorReport.ErrorReport) => Effect.Effect<void, RuntimeApiError>

@@ -108,6 +108,9 @@ const forkInStore = <A, E, R>(
   return store.instance.run(values, () => Runtime.runFork(runtime, self, { scheduler }))
 }
 
+/** A reply of the loop is followed by its `/next`: the transport may send it right behind (see `PostOptions`). */
+const ThenNext: RuntimeApi.PostOptions = { thenNext: true }
+
 /** How the loop goes on after an invocation's fiber ended: only a broken Runtime API ends it. */
 const afterInvocation = (
   exit: Exit.Exit<void, RuntimeApi.RuntimeApiError>
@@ -142,7 +145,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
     report: ErrorReport.ErrorReport,
     cause: Cause.Cause<unknown>
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
-    Effect.zipRight(logInvokeError(report, cause), sink.reportError(invocation, report))
+    Effect.zipRight(logInvokeError(report, cause), sink.reportError(invocation, report, ThenNext))
 
   /** The one reply for a handler's exit. Runs in the invocation's fiber, uninterruptible. */
   const settle = (
@@ -152,7 +155,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
     if (Exit.isFailure(exit)) return failed(invocation, reportOf(handler, exit.cause), exit.cause)
     const payload = exit.value
-    if (!(payload instanceof StreamReply)) return sink.reply(invocation, payload.body, payload.contentType)
+    if (!(payload instanceof StreamReply)) return sink.reply(invocation, payload.body, payload.contentType, ThenNext)
     // Only `NotStarted` leaves the invocation unanswered; a defect means the reply was opened, then aborted.
     return Effect.catchAllDefect(
       Effect.flatMap(
@@ -193,7 +196,11 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
       if (context instanceof InvocationContext.MalformedInvocation) {
         return Effect.zipRight(
           Effect.logError(`Invocation ${invocation.requestId} is malformed: ${context.message}`),
-          sink.reportError(invocation, ErrorReport.make(InvocationContext.MalformedInvocationType, context.message))
+          sink.reportError(
+            invocation,
+            ErrorReport.make(InvocationContext.MalformedInvocationType, context.message),
+            ThenNext
+          )
         )
       }
       if (singleConcurrency) {

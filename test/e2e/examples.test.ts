@@ -287,6 +287,8 @@ describe("examples end to end", () => {
       assert.strictEqual(outcome._tag === "Error" && outcome.report?.errorType, "SyntaxError")
       const exit = yield* fn.exited
       assert.strictEqual(exit.code, 129)
+      // The report made on the way out carries no pipelined /next: none is left for an invocation to be lost to.
+      assert.strictEqual(yield* api.nextPolls, 1)
     })
   )
 

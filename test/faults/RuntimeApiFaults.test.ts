@@ -144,6 +144,39 @@ describe("faults: POSTs", () => {
 })
 
 describe("faults: /next answers", () => {
+  it.scopedLive("a pipelined /next whose event is cut short by a close: asked again, each event gets one reply", () =>
+    Effect.gen(function* () {
+      const api = yield* faultApi({
+        next: (socket, n) => {
+          if (n === 0) socket.write(invocationResponse("id-0"))
+          else if (n === 1) {
+            socket.end(`HTTP/1.1 200 OK\r\n${nextHeaders("cut")}Content-Length: 100\r\n\r\n{"only":"part`)
+          } else if (n === 2) socket.write(invocationResponse("whole"))
+        }
+      })
+      yield* startLoop(api)
+      yield* served(api, 4)
+      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, whole: 1 })
+    })
+  )
+
+  it.scopedLive("a pipelined /next answered in HTTP/1.0 until the close: one reply, sent on a fresh connection", () =>
+    Effect.gen(function* () {
+      const api = yield* faultApi({
+        next: (socket, n) => {
+          if (n === 0) socket.write(invocationResponse("id-0"))
+          else if (n === 1) socket.end(`HTTP/1.0 200 OK\r\n${nextHeaders("old")}\r\n{"old":true}`)
+        }
+      })
+      yield* startLoop(api)
+      yield* served(api, 3)
+      assert.deepStrictEqual(replyCounts(api), { "id-0": 1, old: 1 })
+      const old = api.replies.find((reply) => reply.requestId === "old")!
+      assert.strictEqual(old.request.body.toString(), '{"old":true}')
+      assert.notStrictEqual(old.request.connection, api.replies[0]!.request.connection)
+    })
+  )
+
   it.scopedLive("an event body cut short by a close: /next is asked again, the next event gets one reply", () =>
     Effect.gen(function* () {
       const api = yield* faultApi({
@@ -197,7 +230,11 @@ describe("faults: /next answers", () => {
     })
   )
 
-  const protocolStop = (what: string, answer: (socket: Net.Socket) => void, message: RegExp) =>
+  /**
+   * Each broken answer twice: to the first `/next`, and to the one pipelined behind the first reply (on the reply's
+   * connection, right after its 202), which must stop the loop just the same.
+   */
+  const protocolStop = (what: string, answer: (socket: Net.Socket) => void, message: RegExp) => {
     it.scopedLive(`${what}: the loop stops with a Protocol error, nothing replied`, () =>
       Effect.gen(function* () {
         const api = yield* faultApi({ next: (socket, n) => (n === 0 ? answer(socket) : undefined) })
@@ -209,6 +246,23 @@ describe("faults: /next answers", () => {
         assert.deepStrictEqual(api.replies, [])
       })
     )
+    it.scopedLive(`${what}, on the /next pipelined behind a reply: the loop stops with a Protocol error`, () =>
+      Effect.gen(function* () {
+        const api = yield* faultApi({
+          next: (socket, n) =>
+            n === 0 ? socket.write(invocationResponse("id-0")) : n === 1 ? answer(socket) : undefined
+        })
+        const fiber = yield* startLoop(api)
+        const exit = yield* stopped(fiber)
+        assert.isTrue(isFailureWith(exit, /Protocol error on \/runtime\/invocation\/next/), String(exit))
+        assert.isTrue(isFailureWith(exit, message), String(exit))
+        assert.deepStrictEqual(replyCounts(api), { "id-0": 1 })
+        const [, post, pipelined] = api.requests
+        assert.deepStrictEqual([post!.method, pipelined!.method], ["POST", "GET"])
+        assert.strictEqual(pipelined!.connection, post!.connection)
+      })
+    )
+  }
 
   protocolStop(
     "a malformed header line",

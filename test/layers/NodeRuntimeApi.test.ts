@@ -7,6 +7,7 @@ import { Effect, Exit } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as Net from "node:net"
 import { ErrorReport, NodeRuntimeApi, RuntimeApi } from "../../src/index.js"
+import { servedInOrder } from "../support/servedInOrder.js"
 
 interface Received {
   readonly head: string
@@ -15,7 +16,10 @@ interface Received {
 
 type Script = (request: Received, socket: Net.Socket, index: number) => void
 
-/** A TCP server that parses each request (Content-Length bodies only) and lets `script` answer it. */
+/**
+ * A TCP server that parses each request (Content-Length bodies only) and lets `script` answer it; requests pipelined
+ * on a connection are handed over in order, each once the answer before it is complete (`servedInOrder`).
+ */
 const rawServer = (script: Script) =>
   Effect.acquireRelease(
     Effect.async<{
@@ -32,6 +36,7 @@ const rawServer = (script: Script) =>
         connections++
         sockets.add(socket)
         let buffer = Buffer.alloc(0)
+        const serve = servedInOrder(socket)
         socket.on("error", () => {})
         socket.on("data", (data) => {
           buffer = Buffer.concat([buffer, data])
@@ -43,9 +48,11 @@ const rawServer = (script: Script) =>
             if (buffer.length < end + 4 + length) return
             const body = buffer.subarray(end + 4, end + 4 + length)
             buffer = buffer.subarray(end + 4 + length)
-            const request = { head, body }
-            requests.push(request)
-            script(request, socket, requests.length - 1)
+            serve(() => {
+              const request = { head, body }
+              requests.push(request)
+              script(request, socket, requests.length - 1)
+            })
           }
         })
       })
@@ -77,7 +84,8 @@ const closingInvocation = (id: string) =>
 
 const accepted = 'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
 
-const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port })
+/** Lock-step: each request once the one before is answered (pipelining has its own tests, "pipelined /next"). */
+const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port, pipelineNext: false })
 
 /**
  * Counts the client sockets this process creates from now on (Node's `net.client.socket` channel); `onSocket`
@@ -288,7 +296,12 @@ describe("NodeRuntimeApi (raw wire)", () => {
   it.scopedLive("/next whose connection drops: retried a bounded number of times, then Transport", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((_request, socket) => socket.destroy())
-      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, nextRetries: 2 })
+      const api = yield* NodeRuntimeApi.make({
+        host: "127.0.0.1",
+        port: server.port,
+        nextRetries: 2,
+        pipelineNext: false
+      })
       const exit = yield* Effect.exit(api.next)
       assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Transport")
       assert.strictEqual(server.requests.length, 3)
@@ -364,7 +377,12 @@ describe("NodeRuntimeApi (raw wire)", () => {
   it.scopedLive("a malformed status line fails with Protocol instead of hanging", () =>
     Effect.gen(function* () {
       const server = yield* rawServer((_request, socket) => socket.write("NOT-HTTP garbage\r\n\r\n"))
-      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, nextRetries: 0 })
+      const api = yield* NodeRuntimeApi.make({
+        host: "127.0.0.1",
+        port: server.port,
+        nextRetries: 0,
+        pipelineNext: false
+      })
       const exit = yield* Effect.exit(api.next)
       assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.reason === "Protocol")
     })
@@ -473,6 +491,260 @@ describe("NodeRuntimeApi (raw wire)", () => {
       assert.strictEqual(result._tag, "None")
       yield* Effect.sleep("50 millis")
       assert.isTrue(closed)
+    })
+  )
+})
+
+/**
+ * A Runtime API on a raw socket that records every read it makes (to see what the client wrote together) and
+ * serves pipelined requests in order: `/next` with invocation `id-<n>`, a POST with `answerPost` (default 202).
+ */
+const recordingServer = (answerPost: (n: number) => string = () => accepted) =>
+  Effect.acquireRelease(
+    Effect.async<{
+      port: number
+      server: Net.Server
+      reads: Array<{ connection: number; data: string }>
+      served: Array<{ connection: number; line: string }>
+      sockets: Set<Net.Socket>
+    }>((resume) => {
+      const reads: Array<{ connection: number; data: string }> = []
+      const served: Array<{ connection: number; line: string }> = []
+      const sockets = new Set<Net.Socket>()
+      let connections = 0
+      let nexts = 0
+      let posts = 0
+      const server = Net.createServer((socket) => {
+        const connection = connections++
+        sockets.add(socket)
+        const serve = servedInOrder(socket)
+        let buffer = Buffer.alloc(0)
+        socket.on("error", () => {})
+        socket.on("data", (data) => {
+          reads.push({ connection, data: data.toString("latin1") })
+          buffer = Buffer.concat([buffer, data])
+          for (;;) {
+            const end = buffer.indexOf("\r\n\r\n")
+            if (end === -1) return
+            const head = buffer.toString("latin1", 0, end)
+            const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0)
+            if (buffer.length < end + 4 + length) return
+            buffer = buffer.subarray(end + 4 + length)
+            serve(() => {
+              served.push({ connection, line: head.slice(0, head.indexOf("\r\n")) })
+              if (head.startsWith("GET ")) {
+                const n = nexts++
+                socket.write(invocationResponse(`id-${n}`, `{"n":${n}}`))
+              } else {
+                socket.write(answerPost(posts++))
+              }
+            })
+          }
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address() as Net.AddressInfo
+        resume(Effect.succeed({ port: address.port, server, reads, served, sockets }))
+      })
+    }),
+    ({ server, sockets }) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        for (const socket of sockets) socket.destroy()
+      })
+  )
+
+const NEXT_LINE = "GET /2018-06-01/runtime/invocation/next HTTP/1.1"
+/** What the loop passes with its replies: its next call is `next`. */
+const ThenNext: RuntimeApi.PostOptions = { thenNext: true }
+
+describe("NodeRuntimeApi: pipelined /next", () => {
+  it.scopedLive("a reply and an error report each carry the next /next in the same write, on one connection", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer()
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+      const first = yield* api.next
+      yield* api.reply(first, '{"ok":1}', "application/json", ThenNext)
+      const second = yield* api.next
+      yield* api.reportError(second, ErrorReport.make("Oops", "it failed"), ThenNext)
+      const third = yield* api.next
+      assert.deepStrictEqual(
+        [first, second, third].map((invocation) => invocation.requestId),
+        ["id-0", "id-1", "id-2"]
+      )
+      assert.strictEqual(Buffer.from(third.body).toString(), '{"n":2}')
+      // Every request on connection 0, served in order.
+      assert.deepStrictEqual(
+        server.served.map(({ connection, line }) => `${connection} ${line}`),
+        [
+          `0 ${NEXT_LINE}`,
+          "0 POST /2018-06-01/runtime/invocation/id-0/response HTTP/1.1",
+          `0 ${NEXT_LINE}`,
+          "0 POST /2018-06-01/runtime/invocation/id-1/error HTTP/1.1",
+          `0 ${NEXT_LINE}`
+        ]
+      )
+      // The POST and the GET behind it came in one read: they left in one write.
+      const posts = server.reads.filter(({ data }) => data.startsWith("POST "))
+      assert.strictEqual(posts.length, 2)
+      for (const { data } of posts) {
+        // The reply, its body included, then the whole /next request and nothing else.
+        const at = data.indexOf(NEXT_LINE)
+        assert.isAbove(at, data.indexOf("\r\n\r\n"), data)
+        assert.match(
+          data.slice(at),
+          /^GET \/2018-06-01\/runtime\/invocation\/next HTTP\/1\.1\r\nHost: [^\r]+\r\nUser-Agent: [^\r]+\r\n\r\n$/
+        )
+      }
+    })
+  )
+
+  it.scopedLive("a reply or report without thenNext (made before the process exits) leaves no /next pending", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer()
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+      const first = yield* api.next
+      yield* api.reply(first, '{"ok":1}', "application/json")
+      yield* api.reportError(first, ErrorReport.make("Crash", "the process is exiting"))
+      yield* Effect.sleep("30 millis")
+      assert.deepStrictEqual(
+        server.served.map(({ line }) => line),
+        [
+          NEXT_LINE,
+          "POST /2018-06-01/runtime/invocation/id-0/response HTTP/1.1",
+          "POST /2018-06-01/runtime/invocation/id-0/error HTTP/1.1"
+        ]
+      )
+      assert.isFalse(server.reads.some(({ data }) => data.startsWith("POST ") && data.includes(NEXT_LINE)))
+    })
+  )
+
+  it.scopedLive("off (pipelineNext: false): /next is sent only once the reply is answered", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer()
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port, pipelineNext: false })
+      const first = yield* api.next
+      yield* api.reply(first, '{"ok":1}', "application/json", ThenNext)
+      yield* Effect.sleep("30 millis")
+      assert.deepStrictEqual(
+        server.served.map(({ line }) => line),
+        [NEXT_LINE, "POST /2018-06-01/runtime/invocation/id-0/response HTTP/1.1"]
+      )
+      const second = yield* api.next
+      assert.strictEqual(second.requestId, "id-1")
+      const post = server.reads.find(({ data }) => data.startsWith("POST "))!
+      assert.isFalse(post.data.includes("GET "))
+    })
+  )
+
+  it.scopedLive("the 202 and the next event in one read: both answers are taken, in order", () =>
+    Effect.gen(function* () {
+      // A server that writes the POST's answer and the pipelined /next's answer together.
+      const server = yield* Effect.acquireRelease(
+        Effect.async<{ port: number; server: Net.Server }>((resume) => {
+          const server = Net.createServer((socket) => {
+            socket.on("error", () => {})
+            let n = 0
+            socket.on("data", (data) => {
+              const text = data.toString("latin1")
+              if (text.startsWith("GET ")) socket.write(invocationResponse(`id-${n}`, `{"n":${n++}}`))
+              else if (text.includes(`\r\n\r\n${NEXT_LINE}`) || text.includes(`}${NEXT_LINE}`)) {
+                socket.write(accepted + invocationResponse(`id-${n}`, `{"n":${n++}}`))
+              }
+            })
+          })
+          server.listen(0, "127.0.0.1", () =>
+            resume(Effect.succeed({ port: (server.address() as Net.AddressInfo).port, server }))
+          )
+        }),
+        ({ server }) =>
+          Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+      let invocation = yield* api.next
+      for (let i = 1; i <= 3; i++) {
+        yield* api.reply(invocation, `{"i":${i}}`, "application/json", ThenNext)
+        invocation = yield* api.next
+        assert.strictEqual(invocation.requestId, `id-${i}`)
+        assert.strictEqual(Buffer.from(invocation.body).toString(), `{"n":${i}}`)
+      }
+    })
+  )
+
+  it.scopedLive(
+    "a reply answered with Connection: close: the pipelined /next was never served, so it is asked again on a fresh connection",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* recordingServer(
+          () => 'HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
+        )
+        const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+        const first = yield* api.next
+        // The server ends the connection with its answer, as `Connection: close` says.
+        server.sockets.forEach((socket) => {
+          const write = socket.write.bind(socket)
+          socket.write = ((chunk: string) => {
+            const ok = write(chunk)
+            if (chunk.startsWith("HTTP/1.1 202")) socket.end()
+            return ok
+          }) as typeof socket.write
+        })
+        yield* api.reply(first, '{"ok":1}', "application/json", ThenNext)
+        const second = yield* api.next
+        assert.strictEqual(second.requestId, "id-1")
+        assert.deepStrictEqual(
+          server.served.map(({ connection, line }) => `${connection} ${line}`),
+          [`0 ${NEXT_LINE}`, "0 POST /2018-06-01/runtime/invocation/id-0/response HTTP/1.1", `1 ${NEXT_LINE}`]
+        )
+      })
+  )
+
+  it.scopedLive("a reply whose connection is reset after the 202: the pipelined /next is asked again, once", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer()
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+      const first = yield* api.next
+      server.sockets.forEach((socket) => {
+        const write = socket.write.bind(socket)
+        socket.write = ((chunk: string) => {
+          if (!chunk.startsWith("HTTP/1.1 202")) return write(chunk)
+          // The answer, then a reset before the pipelined /next is answered.
+          return write(chunk, () => socket.resetAndDestroy())
+        }) as typeof socket.write
+      })
+      yield* api.reply(first, '{"ok":1}', "application/json", ThenNext)
+      const second = yield* api.next
+      assert.strictEqual(second.requestId.startsWith("id-"), true)
+      const nextsOnFresh = server.served.filter(({ connection, line }) => connection > 0 && line === NEXT_LINE)
+      assert.strictEqual(nextsOnFresh.length, 1)
+      assert.strictEqual(
+        Buffer.from(second.body).toString(),
+        `{"n":${server.served.filter(({ line }) => line === NEXT_LINE).length - 1}}`
+      )
+    })
+  )
+
+  it.scopedLive("interrupting the wait for a pipelined /next closes its socket (no leak, no hang)", () =>
+    Effect.gen(function* () {
+      let closed = 0
+      const server = yield* rawServer((request, socket, index) => {
+        socket.on("close", () => {
+          closed++
+        })
+        // The first /next is answered, the reply accepted, the pipelined /next held.
+        if (index === 0) socket.write(invocationResponse("id-0", "{}"))
+        else if (request.head.startsWith("POST ")) socket.write(accepted)
+      })
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+      const first = yield* api.next
+      yield* api.reply(first, "{}", "application/json", ThenNext)
+      const result = yield* Effect.timeoutOption(api.next, "100 millis")
+      assert.strictEqual(result._tag, "None")
+      yield* Effect.sleep("50 millis")
+      assert.isAbove(closed, 0)
+      assert.strictEqual(server.requests.length, 3)
     })
   )
 })

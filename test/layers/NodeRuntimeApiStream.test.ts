@@ -249,7 +249,8 @@ const stableValue = (read: () => number) =>
     return last
   })
 
-const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port })
+/** Lock-step (a streamed reply carries no pipelined `/next`; the buffered replies these tests send after one would). */
+const client = (port: number) => NodeRuntimeApi.make({ host: "127.0.0.1", port, pipelineNext: false })
 
 const invocation = (requestId: string): RuntimeApi.Invocation => ({
   requestId,

@@ -183,6 +183,18 @@ describe("RuntimeConfig.fromEnv", () => {
       })
     )
 
+    it.effect("EFFECT_LAMBDA_PIPELINE_NEXT: on by default, false turns it off, anything else is an error", () =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* settingsOf(API)).pipelineNext, true)
+        assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_PIPELINE_NEXT: "true" })).pipelineNext, true)
+        for (const off of ["false", "0", "off", " No "]) {
+          assert.strictEqual((yield* settingsOf({ ...API, EFFECT_LAMBDA_PIPELINE_NEXT: off })).pipelineNext, false)
+        }
+        const error = yield* Effect.flip(settingsOf({ ...API, EFFECT_LAMBDA_PIPELINE_NEXT: "sometimes" }))
+        assert.strictEqual(error.variable, "EFFECT_LAMBDA_PIPELINE_NEXT")
+      })
+    )
+
     it.effect("reads the function's names, memory and deadline margin", () =>
       Effect.gen(function* () {
         const settings = yield* settingsOf({
@@ -208,6 +220,7 @@ describe("RuntimeConfig.fromEnv", () => {
           deadlineMarginMs: 500,
           maxStreamedBytes: 200_000_000,
           answerTimeoutMs: 3_000,
+          pipelineNext: true,
           shutdownExtension: true
         })
       })
