@@ -12,13 +12,16 @@ import { servedInOrder } from "../support/servedInOrder.js"
 interface Received {
   readonly head: string
   readonly body: Buffer
+  /** Index of the connection it came on (0-based). */
+  readonly connection: number
 }
 
 type Script = (request: Received, socket: Net.Socket, index: number) => void
 
 /**
  * A TCP server that parses each request (Content-Length bodies only) and lets `script` answer it; requests pipelined
- * on a connection are handed over in order, each once the answer before it is complete (`servedInOrder`).
+ * on a connection are handed over in order, each once the answer before it is complete (`servedInOrder`). Every
+ * read is kept too (`reads`), to see what the client wrote together.
  */
 const rawServer = (script: Script) =>
   Effect.acquireRelease(
@@ -27,18 +30,21 @@ const rawServer = (script: Script) =>
       server: Net.Server
       sockets: Set<Net.Socket>
       requests: Array<Received>
+      reads: Array<{ readonly connection: number; readonly data: string }>
       connections: () => number
     }>((resume) => {
       const requests: Array<Received> = []
+      const reads: Array<{ connection: number; data: string }> = []
       let connections = 0
       const sockets = new Set<Net.Socket>()
       const server = Net.createServer((socket) => {
-        connections++
+        const connection = connections++
         sockets.add(socket)
         let buffer = Buffer.alloc(0)
         const serve = servedInOrder(socket)
         socket.on("error", () => {})
         socket.on("data", (data) => {
+          reads.push({ connection, data: data.toString("latin1") })
           buffer = Buffer.concat([buffer, data])
           for (;;) {
             const end = buffer.indexOf("\r\n\r\n")
@@ -49,7 +55,7 @@ const rawServer = (script: Script) =>
             const body = buffer.subarray(end + 4, end + 4 + length)
             buffer = buffer.subarray(end + 4 + length)
             serve(() => {
-              const request = { head, body }
+              const request = { head, body, connection }
               requests.push(request)
               script(request, socket, requests.length - 1)
             })
@@ -58,7 +64,7 @@ const rawServer = (script: Script) =>
       })
       server.listen(0, "127.0.0.1", () => {
         const address = server.address() as Net.AddressInfo
-        resume(Effect.succeed({ port: address.port, server, sockets, requests, connections: () => connections }))
+        resume(Effect.succeed({ port: address.port, server, sockets, requests, reads, connections: () => connections }))
       })
     }),
     ({ server, sockets }) =>
@@ -496,63 +502,32 @@ describe("NodeRuntimeApi (raw wire)", () => {
 })
 
 /**
- * A Runtime API on a raw socket that records every read it makes (to see what the client wrote together) and
- * serves pipelined requests in order: `/next` with invocation `id-<n>`, a POST with `answerPost` (default 202).
+ * A Runtime API that serves pipelined requests in order (`rawServer`): `/next` with invocation `id-<n>`, a POST with
+ * `answerPost` (default 202); `served` lists each request line with its connection.
  */
-const recordingServer = (answerPost: (n: number) => string = () => accepted) =>
-  Effect.acquireRelease(
-    Effect.async<{
-      port: number
-      server: Net.Server
-      reads: Array<{ connection: number; data: string }>
-      served: Array<{ connection: number; line: string }>
-      sockets: Set<Net.Socket>
-    }>((resume) => {
-      const reads: Array<{ connection: number; data: string }> = []
-      const served: Array<{ connection: number; line: string }> = []
-      const sockets = new Set<Net.Socket>()
-      let connections = 0
-      let nexts = 0
-      let posts = 0
-      const server = Net.createServer((socket) => {
-        const connection = connections++
-        sockets.add(socket)
-        const serve = servedInOrder(socket)
-        let buffer = Buffer.alloc(0)
-        socket.on("error", () => {})
-        socket.on("data", (data) => {
-          reads.push({ connection, data: data.toString("latin1") })
-          buffer = Buffer.concat([buffer, data])
-          for (;;) {
-            const end = buffer.indexOf("\r\n\r\n")
-            if (end === -1) return
-            const head = buffer.toString("latin1", 0, end)
-            const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0)
-            if (buffer.length < end + 4 + length) return
-            buffer = buffer.subarray(end + 4 + length)
-            serve(() => {
-              served.push({ connection, line: head.slice(0, head.indexOf("\r\n")) })
-              if (head.startsWith("GET ")) {
-                const n = nexts++
-                socket.write(invocationResponse(`id-${n}`, `{"n":${n}}`))
-              } else {
-                socket.write(answerPost(posts++))
-              }
-            })
-          }
-        })
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address() as Net.AddressInfo
-        resume(Effect.succeed({ port: address.port, server, reads, served, sockets }))
-      })
+const recordingServer = (answerPost: (n: number) => string = () => accepted) => {
+  let nexts = 0
+  let posts = 0
+  return Effect.map(
+    rawServer((request, socket) => {
+      if (request.head.startsWith("GET ")) {
+        const n = nexts++
+        socket.write(invocationResponse(`id-${n}`, `{"n":${n}}`))
+      } else {
+        socket.write(answerPost(posts++))
+      }
     }),
-    ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-        for (const socket of sockets) socket.destroy()
-      })
+    (server) => ({
+      ...server,
+      get served() {
+        return server.requests.map(({ connection, head }) => ({
+          connection,
+          line: head.slice(0, head.indexOf("\r\n"))
+        }))
+      }
+    })
   )
+}
 
 const NEXT_LINE = "GET /2018-06-01/runtime/invocation/next HTTP/1.1"
 /** What the loop passes with its replies: its next call is `next`. */
