@@ -108,7 +108,10 @@ const forkInStore = <A, E, R>(
   return store.instance.run(values, () => Runtime.runFork(runtime, self, { scheduler }))
 }
 
-/** A reply of the loop is followed by its `/next`: the transport may send it right behind (see `PostOptions`). */
+/**
+ * A reply of `run` is followed by its worker's `/next`: the transport may send it right behind (see `PostOptions`).
+ * `handleOne` says nothing of what its caller does next.
+ */
 const ThenNext: RuntimeApi.PostOptions = { thenNext: true }
 
 /** How the loop goes on after an invocation's fiber ended: only a broken Runtime API ends it. */
@@ -143,24 +146,27 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
   const failed = (
     invocation: RuntimeApi.Invocation,
     report: ErrorReport.ErrorReport,
-    cause: Cause.Cause<unknown>
+    cause: Cause.Cause<unknown>,
+    post: RuntimeApi.PostOptions | undefined
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError> =>
-    Effect.zipRight(logInvokeError(report, cause), sink.reportError(invocation, report, ThenNext))
+    Effect.zipRight(logInvokeError(report, cause), sink.reportError(invocation, report, post))
 
   /** The one reply for a handler's exit. Runs in the invocation's fiber, uninterruptible. */
   const settle = (
     handler: Handler.Handler<unknown, unknown>,
     invocation: RuntimeApi.Invocation,
-    exit: Exit.Exit<Handler.Payload | StreamReply, unknown>
+    exit: Exit.Exit<Handler.Payload | StreamReply, unknown>,
+    post: RuntimeApi.PostOptions | undefined
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError> => {
-    if (Exit.isFailure(exit)) return failed(invocation, reportOf(handler, exit.cause), exit.cause)
+    if (Exit.isFailure(exit)) return failed(invocation, reportOf(handler, exit.cause), exit.cause, post)
     const payload = exit.value
-    if (!(payload instanceof StreamReply)) return sink.reply(invocation, payload.body, payload.contentType, ThenNext)
+    if (!(payload instanceof StreamReply)) return sink.reply(invocation, payload.body, payload.contentType, post)
     // Only `NotStarted` leaves the invocation unanswered; a defect means the reply was opened, then aborted.
     return Effect.catchAllDefect(
       Effect.flatMap(
         sink.replyStream(invocation, payload, { report: (cause) => reportOf(handler, cause) }),
-        (outcome) => (outcome._tag === "NotStarted" ? failed(invocation, outcome.report, outcome.cause) : Effect.void)
+        (outcome) =>
+          outcome._tag === "NotStarted" ? failed(invocation, outcome.report, outcome.cause, post) : Effect.void
       ),
       (defect) => Effect.logError(`The streamed reply for ${invocation.requestId} was aborted`, Cause.die(defect))
     )
@@ -183,7 +189,8 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
 
   /**
    * Serve `invocation` in a fiber of its own. `workerRefs`: the calling worker's FiberRefs when it took them once (a
-   * worker of `run`, whose own steps set none), else they are read now.
+   * worker of `run`, whose own steps set none), else they are read now. A worker of `run` (`stopOnInterrupt` false)
+   * asks for `/next` after the reply, so its reply says so (`ThenNext`).
    */
   const handle = <E, R>(
     handler: Handler.Handler<E, R>,
@@ -192,6 +199,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
     workerRefs?: FiberRefs.FiberRefs
   ): Effect.Effect<void, RuntimeApi.RuntimeApiError, R> =>
     Effect.withFiberRuntime<void, RuntimeApi.RuntimeApiError, R>((worker, status) => {
+      const post = stopOnInterrupt ? undefined : ThenNext
       const context = InvocationContext.fromHeaders(invocation.requestId, invocation.headers)
       if (context instanceof InvocationContext.MalformedInvocation) {
         return Effect.zipRight(
@@ -199,7 +207,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
           sink.reportError(
             invocation,
             ErrorReport.make(InvocationContext.MalformedInvocationType, context.message),
-            ThenNext
+            post
           )
         )
       }
@@ -223,7 +231,7 @@ export const make = (api: RuntimeApi.Service, sink: ResponseSink.Service, config
       const own = Effect.flatMap(Effect.exit(handled), (exit) => {
         // A streamed reply is still to be pulled (interruptibly): the deadline still applies to it.
         ran = Exit.isFailure(exit) || !(exit.value instanceof StreamReply)
-        return settle(handler as Handler.Handler<unknown, unknown>, invocation, exit)
+        return settle(handler as Handler.Handler<unknown, unknown>, invocation, exit, post)
       })
       // Started right here, on this call stack: a handler that completes synchronously runs without a scheduler
       // hop, and needs no deadline timer. The worker's services and FiberRefs, plus the invocation's context.

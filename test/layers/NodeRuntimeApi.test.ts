@@ -6,7 +6,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as Net from "node:net"
-import { ErrorReport, NodeRuntimeApi, RuntimeApi } from "../../src/index.js"
+import {
+  ErrorReport,
+  Handler,
+  NodeRuntimeApi,
+  ResponseSink,
+  RuntimeApi,
+  RuntimeConfig,
+  RuntimeLoop
+} from "../../src/index.js"
 import { servedInOrder } from "../support/servedInOrder.js"
 
 interface Received {
@@ -591,6 +599,31 @@ describe("NodeRuntimeApi: pipelined /next", () => {
         ]
       )
       assert.isFalse(server.reads.some(({ data }) => data.startsWith("POST ") && data.includes(NEXT_LINE)))
+    })
+  )
+
+  it.scopedLive("the loop: run's replies carry the /next its worker asks for next; handleOne's carry none", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer()
+      const api = yield* NodeRuntimeApi.make({ host: "127.0.0.1", port: server.port })
+      const config = { ...RuntimeConfig.defaults, runtimeApiPort: server.port }
+      const loop = RuntimeLoop.make(api, ResponseSink.make(api), config)
+      const echo = Handler.effect((event: unknown) => Effect.succeed(event))
+      // handleOne: its caller may never ask for another invocation.
+      const first = yield* api.next
+      yield* loop.handleOne(echo, first)
+      yield* Effect.sleep("30 millis")
+      assert.deepStrictEqual(
+        server.served.map(({ line }) => line),
+        [NEXT_LINE, "POST /2018-06-01/runtime/invocation/id-0/response HTTP/1.1"]
+      )
+      // run (for 100 ms, the server answering every /next): each reply with the worker's /next behind it.
+      yield* Effect.forkScoped(loop.run(echo))
+      yield* Effect.sleep("100 millis")
+      const posts = server.reads.filter(({ data }) => data.startsWith("POST /2018-06-01/runtime/invocation/id-"))
+      assert.isAtLeast(posts.length, 3)
+      assert.isFalse(posts[0]!.data.includes(NEXT_LINE))
+      for (const { data } of posts.slice(1, 3)) assert.include(data, NEXT_LINE)
     })
   )
 
