@@ -268,18 +268,6 @@ const pathOf = (request: LambdaRequest): string => {
   return query === -1 ? request.url : request.url.slice(0, query)
 }
 
-/** A router's dispatch; should it throw, the throw is the app's defect (a 500, as the router's own app would answer). */
-const dispatchSafely = (
-  dispatch: ReturnType<typeof Router.make>,
-  ...args: Parameters<ReturnType<typeof Router.make>>
-): HttpApp.Default<unknown, unknown> => {
-  try {
-    return dispatch(...args)
-  } catch (defect) {
-    return Effect.die(defect)
-  }
-}
-
 const report = (cause: Cause.Cause<unknown>): ErrorReport.ErrorReport =>
   ErrorReport.fromCause(cause, (error) =>
     error instanceof HttpHandlerError || error instanceof Handler.EventError
@@ -539,7 +527,7 @@ export const make: <A extends App>(app: A, options?: Options) => Handler.Handler
                 }
                 return Effect.flatMap(Scope.make(), (scope) => {
                   services.set(Scope.Scope.key, scope)
-                  const routed = dispatch === undefined ? undefined : dispatchSafely(dispatch, fiber, request, services)
+                  const routed = dispatch === undefined ? undefined : dispatch(fiber, request, services)
                   return Effect.zipRight(
                     enter,
                     Effect.flatMap(Effect.exit(serve(request, scope, routed)), (exit) =>

@@ -58,7 +58,8 @@ const toResponse = (handler: Route["handler"]): Served => Effect.flatMap(handler
 /**
  * A router's dispatch: `dispatch(fiber, request, services)` routes `request`, adds what the route sees to
  * `services` (the map the adapter is about to set as the fiber's context) and returns the route's effect. The router
- * is compiled on the first request, with that fiber's router configuration.
+ * is compiled on the first request, with that fiber's router configuration. Should routing throw, the throw is the
+ * app's defect (a 500, as the router's own app would answer).
  *
  * @internal
  */
@@ -80,7 +81,7 @@ export const make = (router: HttpRouter.HttpRouter<unknown, unknown>) => {
     return { find, mounts }
   }
 
-  return (
+  const dispatch = (
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     request: HttpServerRequest.HttpServerRequest,
     services: Map<string, unknown>
@@ -109,5 +110,17 @@ export const make = (router: HttpRouter.HttpRouter<unknown, unknown>) => {
     services.set(HttpRouter.RouteContext.key, new RouteContext(route, result.params))
     const response = toResponse(route.handler)
     return route.uninterruptible ? response : Effect.interruptible(response)
+  }
+
+  return (
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    request: HttpServerRequest.HttpServerRequest,
+    services: Map<string, unknown>
+  ): Served => {
+    try {
+      return dispatch(fiber, request, services)
+    } catch (defect) {
+      return Effect.die(defect)
+    }
   }
 }
