@@ -21,8 +21,10 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
@@ -118,9 +120,10 @@ export const run = <E, R>(
     Effect.gen(function* () {
       const scope = yield* Scope.make()
       const close = (exit: Exit.Exit<unknown, unknown>) => Scope.close(scope, exit)
-      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<E>, R> = yield* Scope.extend(
-        Stream.toPull(stream),
-        scope
+      // The channel's own pull, in this scope: each step is a chunk (`Right`) or the end (`Left`), a failure is the
+      // stream's own cause (no `Option` around it, as `Stream.toPull` would add, in two more steps every pull).
+      const pull: Effect.Effect<Exit.Exit<Either.Either<Chunk.Chunk<Uint8Array>, unknown>, E>, never, R> = Effect.exit(
+        Effect.interruptible(yield* Channel.toPullIn(Stream.toChannel(stream), scope))
       )
       let writer: RuntimeApi.StreamWriter | undefined
       let bytes = 0
@@ -156,16 +159,15 @@ export const run = <E, R>(
 
       return yield* Effect.gen(function* () {
         for (;;) {
-          const step = yield* Effect.exit(Effect.interruptible(pull))
-          if (Exit.isFailure(step)) {
-            const failure = Cause.flipCauseOption(step.cause)
-            if (Option.isSome(failure)) return yield* fail(failure.value)
+          const step = yield* pull
+          if (Exit.isFailure(step)) return yield* fail(step.cause)
+          if (Either.isLeft(step.value)) {
             const finalizerDefect = yield* closeStream(Exit.void)
             if (finalizerDefect !== undefined) return yield* fail(finalizerDefect)
             if (writer === undefined) yield* start
             return yield* end(undefined, { _tag: "Completed", bytes })
           }
-          for (const chunk of step.value) {
+          for (const chunk of step.value.right) {
             if (chunk.length === 0) continue
             if (bytes + chunk.length > options.maxBytes) {
               return yield* fail(Cause.interrupt(FiberId.none), sizeReport(options.maxBytes))
