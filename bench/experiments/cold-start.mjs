@@ -138,10 +138,13 @@ if (argv.includes("--build")) {
     Fs.rmSync(unpacked, { recursive: true, force: true })
     const unzip = ChildProcess.spawnSync("unzip", ["-q", Path.join(outDir, "echo", "function.zip"), "-d", unpacked])
     if (unzip.status !== 0) throw new Error(`cannot unzip the ${name} build`)
-    const version = ChildProcess.spawnSync(Path.join(unpacked, "bin", "node"), ["--version"], {
-      encoding: "utf8"
-    }).stdout.trim()
-    if (version !== node.version) console.log(`note: ${name} runs ${version}, the other variants ${node.version}`)
+    // A snapshot build carries bin/function instead (a copy of the same binary, which runs the function whatever
+    // its arguments): the plain build's bin/node says the version of both.
+    const carried = Path.join(unpacked, "bin", "node")
+    if (Fs.existsSync(carried)) {
+      const version = ChildProcess.spawnSync(carried, ["--version"], { encoding: "utf8" }).stdout.trim()
+      if (version !== node.version) console.log(`note: ${name} runs ${version}, the other variants ${node.version}`)
+    }
     builds[name] = { command: Path.join(unpacked, "bootstrap"), args: [] }
   }
   // The same snapshot without the shutdown extension's register round trip before the first /next.

@@ -46,7 +46,15 @@ interface Prelude {
  * @internal
  */
 export const isBuilding = (): boolean => {
-  if (!process.execArgv.some((arg) => arg === "--build-snapshot" || arg.startsWith("--build-snapshot-config"))) {
+  if (
+    !process.execArgv.some(
+      (arg) =>
+        arg === "--build-snapshot" ||
+        arg.startsWith("--build-snapshot-config") ||
+        // A single executable's snapshot (`useSnapshot` in its configuration), as `effect-lambda build` makes one.
+        arg === "--experimental-sea-config"
+    )
+  ) {
     return false
   }
   const v8 = process.getBuiltinModule?.("node:v8")

@@ -29,10 +29,11 @@
  *
  * With `snapshot` (`custom`, `container`) the bundle is `index.cjs`, a V8 startup snapshot entry (one CommonJS
  * script: a prelude, the user's module, the wrapper, a warm-up of the runtime's own invocation path), and the function
- * starts with `node --snapshot-blob snapshot.blob`: for `custom` the carried `bin/node` builds `snapshot.blob` here
- * (the zip holds `bootstrap`, `bin/node`, `snapshot.blob`); for `container` a `RUN` step of the `Dockerfile` builds it
- * with the image's Node.js (the context holds `bootstrap` and `index.cjs`). A blob only starts on the binary that built
- * it: not for `managed` nor `nodeFromLayer`, and `custom` only on a Linux machine of the function's architecture.
+ * starts from it: for `custom` the carried Node.js binary builds the snapshot here and a copy of it carries the
+ * snapshot inside, as a single executable application (the zip holds `bootstrap` and `bin/function`); for `container`
+ * a `RUN` step of the `Dockerfile` builds `snapshot.blob` with the image's Node.js (the context holds `bootstrap` and
+ * `index.cjs`) and the image starts `node --snapshot-blob snapshot.blob`. A snapshot only starts on the binary that
+ * built it: not for `managed` nor `nodeFromLayer`, and `custom` only on a Linux machine of the function's architecture.
  *
  * @since 0.1.0
  */
@@ -174,11 +175,12 @@ export interface Report {
   /** `container`: the `Dockerfile`. */
   readonly dockerfile: string | undefined
   /**
-   * `--snapshot`: the startup snapshot, built here by the carried binary (`custom`) or by the image's Node.js in
-   * the `Dockerfile` (`container`).
+   * `--snapshot`: the startup snapshot, built here by the carried binary (`custom`: `path` is the blob, `executable`
+   * the copy of the binary that carries it, `bin/function` in the zip) or by the image's Node.js in the `Dockerfile`
+   * (`container`).
    */
   readonly snapshot:
-    | { readonly _tag: "Built"; readonly path: string; readonly bytes: number }
+    | { readonly _tag: "Built"; readonly path: string; readonly bytes: number; readonly executable: string }
     | { readonly _tag: "InImage" }
     | undefined
   /**
@@ -468,7 +470,8 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
           mode: 0o644
         })
       }
-      if (carried !== undefined)
+      // With a snapshot the zip carries bin/function (the binary with the snapshot inside) instead, below.
+      if (carried !== undefined && !snapshot)
         zipEntries.push({ name: "bin/node", source: { _tag: "File", path: carried.path }, mode: 0o755 })
     }
     if (snapshot && carried !== undefined) {
@@ -483,8 +486,12 @@ export const build = (options: Options): Effect.Effect<Report, BuildError> =>
           } with Node.js ${carried.version}: ${outcome.detail}`
         })
       }
-      snapshotOutcome = { _tag: "Built", path: outcome.path, bytes: outcome.bytes }
-      zipEntries.push({ name: Entry.snapshotBlob, source: { _tag: "File", path: outcome.path }, mode: 0o644 })
+      snapshotOutcome = { _tag: "Built", path: outcome.path, bytes: outcome.bytes, executable: outcome.executable }
+      zipEntries.push({
+        name: Entry.snapshotExecutable,
+        source: { _tag: "File", path: outcome.executable },
+        mode: 0o755
+      })
     }
     if (target === "container") {
       dockerfile = Path.join(directory, "Dockerfile")
@@ -570,7 +577,7 @@ export const formatReport = (report: Report): string => {
   }
   if (report.snapshot?._tag === "Built") {
     lines.push(
-      `  snapshot ${rel(report.snapshot.path)}  ${size(report.snapshot.bytes)} (${report.snapshot.bytes} bytes), built by bin/node`
+      `  snapshot ${rel(report.snapshot.path)}  ${size(report.snapshot.bytes)} (${report.snapshot.bytes} bytes), built by bin/node, inside ${rel(report.snapshot.executable)}`
     )
   }
   if (report.compileCache !== undefined) {

@@ -1,6 +1,6 @@
 /**
  * `effect-lambda build --snapshot`, wire first: what the build writes starts as a real process from its V8 startup
- * snapshot (the zip's own `bin/node` for `custom`; for `container`, the `Dockerfile`'s own `RUN` command run here
+ * snapshot (the zip's own `bin/function` for `custom`; for `container`, the `Dockerfile`'s own `RUN` command run here
  * with the official Node.js 22 binary, then its entrypoint) and serves the Runtime API server, which checks the
  * bytes.
  */
@@ -36,7 +36,7 @@ const invokeTwice = (api: RuntimeApiServer.Service, events: ReadonlyArray<readon
 
 describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
   it.scopedLive(
-    "custom: the zip's bootstrap starts bin/node from snapshot.blob; it serves, then stops on SIGTERM",
+    "custom: the zip's bootstrap starts bin/function, the carried binary with the snapshot inside; it serves, then stops on SIGTERM",
     () =>
       Effect.gen(function* () {
         const out = yield* tempDir("el-snap-")
@@ -45,33 +45,42 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
         const dir = Path.join(out, "echo")
         assert.match(
           built.stdout,
-          /^ {2}snapshot \S+snapshot\.blob\s+[\d.]+ [KM]B \((\d+) bytes\), built by bin\/node$/m
+          /^ {2}snapshot \S+sea\.blob\s+[\d.]+ [KM]B \((\d+) bytes\), built by bin\/node, inside \S+bin\/function$/m
         )
+        // Node's own notes while it builds the blob are not the build's output.
+        assert.notInclude(built.stdout + built.stderr, "ExperimentalWarning")
+        assert.notInclude(built.stdout + built.stderr, "Wrote single executable")
         const modes = yield* zipModes(Path.join(dir, "function.zip"))
         assert.deepStrictEqual(Object.fromEntries(modes), {
           bootstrap: "-rwxr-xr-x",
-          "bin/node": "-rwxr-xr-x",
-          "snapshot.blob": "-rw-r--r--"
+          "bin/function": "-rwxr-xr-x"
         })
         const api = yield* server
+        // The function's own NODE_OPTIONS reach Node.js through bootstrap: here V8's function events, logged to a file.
+        const log = Path.join(out, "functions.log")
         const { unpacked, fn } = yield* startBootstrap(Path.join(dir, "function.zip"), api.address, [
-          "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128"
+          "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+          `NODE_OPTIONS=--log-function-events --logfile=${log} --no-logfile-per-isolate`
         ])
         yield* invokeTwice(api, [
           ['{"id":"42"}', '{"id":"42"}'],
           ['{"a":[1,2,{"b":"é"}],"n":null}', '{"a":[1,2,{"b":"é"}],"n":null}']
         ])
-        assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/node"))
+        assert.strictEqual(FileSystem.realpathSync(`/proc/${fn.child.pid}/exe`), Path.join(unpacked, "bin/function"))
         const args = commandLine(fn.child.pid)
-        assert.includeMembers(
-          [...args],
-          [
-            `--max-semi-space-size=${Entry.semiSpaceMiB}`,
-            `--max-old-space-size=${Entry.oldSpaceMiB(128)}`,
-            "--snapshot-blob"
-          ]
-        )
-        assert.strictEqual(args[args.indexOf("--snapshot-blob") + 1], "./snapshot.blob")
+        assert.strictEqual(args.length, 2, args.join(" "))
+        const options =
+          args[1]
+            ?.replace(/^--node-options=/, "")
+            .split(" ")
+            .filter((arg) => arg !== "") ?? []
+        assert.deepStrictEqual(options, [
+          ...Entry.nodeFlags("22"),
+          `--max-old-space-size=${Entry.oldSpaceMiB(128)}`,
+          "--log-function-events",
+          `--logfile=${log}`,
+          "--no-logfile-per-isolate"
+        ])
         // The runtime's signal handlers were installed by the snapshot's main: SIGTERM ends it cleanly.
         fn.child.kill("SIGTERM")
         const code = yield* fn.exited.pipe(Effect.timeout("5 seconds"))
@@ -81,22 +90,6 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
         // little of the bundle while it starts and serves its first invocations (V8's function events: each function
         // compiled after the start is one `parse-function` line). Without that warm-up it is about 470 functions:
         // the socket transport, the loop's waits, the scheduler.
-        const log = Path.join(unpacked, "functions.log")
-        const logged = yield* start(
-          Path.join(unpacked, "bin/node"),
-          [
-            "--snapshot-blob",
-            "./snapshot.blob",
-            "--log-function-events",
-            `--logfile=${log}`,
-            "--no-logfile-per-isolate"
-          ],
-          // A second runtime on the same API: its shutdown extension would register after the first one's /next.
-          { cwd: unpacked, env: { AWS_LAMBDA_RUNTIME_API: api.address, EFFECT_LAMBDA_SHUTDOWN_EXTENSION: "false" } }
-        )
-        yield* invokeTwice(api, [['{"id":"7"}', '{"id":"7"}']])
-        logged.child.kill("SIGTERM")
-        assert.strictEqual(yield* logged.exited.pipe(Effect.timeout("5 seconds")), 0, logged.output())
         const events = FileSystem.readFileSync(log, "utf8").split("\n")
         const bundle = events.find((line) => /^script-details,\d+,.*index\.cjs,/.test(line))?.split(",")[1]
         assert.isDefined(bundle, "the bundle's script is in the function log")
@@ -142,33 +135,34 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
     })
   )
 
-  it.scopedLive("two processes from one blob: different Random draws, a current clock, the native Error", () =>
+  it.scopedLive("two processes from one snapshot: different Random draws, a current clock, the native Error", () =>
     Effect.gen(function* () {
       const out = yield* tempDir("el-snap-")
-      const report = yield* Build.build({
-        entry: "packages/dev/test/build/fixtures/snapshot-random.ts",
-        target: "container",
-        snapshot: true,
-        outDir: out
-      })
-      const image = yield* imageOf(report)
+      const entry = "packages/dev/test/build/fixtures/snapshot-random.ts"
+      const image = yield* imageOf(yield* Build.build({ entry, target: "container", snapshot: true, outDir: out }))
       assert.isAbove(FileSystem.statSync(Path.join(image.task, Entry.snapshotBlob)).size, 0)
-      const replies: Array<{ random: number; clockSkewMs: number; nativeError: boolean }> = []
-      for (let i = 0; i < 2; i++) {
-        const api = yield* server
-        const fn = yield* start(image.entrypoint, [], {
-          cwd: "/",
-          env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address }
-        })
-        const outcome = yield* api.invoke({ event: "{}" })
-        assert.strictEqual(outcome._tag, "Response", fn.output())
-        if (outcome._tag === "Response") replies.push(JSON.parse(text(outcome.body)))
+      const custom = yield* Build.build({ entry, target: "custom", snapshot: true, outDir: Path.join(out, "custom") })
+      const starts = {
+        container: (api: RuntimeApiServer.Service) =>
+          start(image.entrypoint, [], { cwd: "/", env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address } }),
+        custom: (api: RuntimeApiServer.Service) =>
+          Effect.map(startBootstrap(custom.zip?.path ?? "", api.address), ({ fn }) => fn)
       }
-      assert.strictEqual(replies.length, 2)
-      assert.notStrictEqual(replies[0]?.random, replies[1]?.random)
-      for (const reply of replies) {
-        assert.isTrue(reply.nativeError)
-        assert.isBelow(reply.clockSkewMs, 5_000)
+      for (const [target, startOne] of Object.entries(starts)) {
+        const replies: Array<{ random: number; clockSkewMs: number; nativeError: boolean }> = []
+        for (let i = 0; i < 2; i++) {
+          const api = yield* server
+          const fn = yield* startOne(api)
+          const outcome = yield* api.invoke({ event: "{}" })
+          assert.strictEqual(outcome._tag, "Response", `${target}: ${fn.output()}`)
+          if (outcome._tag === "Response") replies.push(JSON.parse(text(outcome.body)))
+        }
+        assert.strictEqual(replies.length, 2, target)
+        assert.notStrictEqual(replies[0]?.random, replies[1]?.random, target)
+        for (const reply of replies) {
+          assert.isTrue(reply.nativeError, target)
+          assert.isBelow(reply.clockSkewMs, 5_000, target)
+        }
       }
     })
   )

@@ -1,10 +1,12 @@
 /**
- * The `--snapshot` step of a build: `node --snapshot-blob snapshot.blob --build-snapshot index.cjs`, run by the
- * Node.js binary that will start the function (a blob only starts on the exact binary that built it), in the
+ * The `--snapshot` step of a `custom` build: the carried Node.js binary builds the startup snapshot of `index.cjs`
+ * (`node --experimental-sea-config sea-config.json`, a single-executable preparation blob with `useSnapshot`), and a
+ * copy of that binary gets it injected (`postject`) as `bin/function`: a blob only starts on the exact binary that
+ * built it, and one inside the binary is mapped with it at start instead of read from a file. The builder runs in the
  * function's folder, with an empty environment (what a module reads from the environment while it is evaluated is
- * read here, not on Lambda; an empty environment makes such a read visible instead of baking in the build
- * machine's values) and a time limit (Node takes the snapshot only once the event loop is empty: a timer, socket or
- * server opened while the modules are evaluated keeps it waiting forever).
+ * read here, not on Lambda; an empty environment makes such a read visible instead of baking in the build machine's
+ * values) and a time limit (Node takes the snapshot only once the event loop is empty: a timer, socket or server
+ * opened while the modules are evaluated keeps it waiting forever).
  */
 import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
@@ -12,8 +14,10 @@ import * as Path from "node:path"
 import * as Entry from "./entry.js"
 
 export type Outcome =
-  | { readonly _tag: "Built"; readonly path: string; readonly bytes: number }
-  | { readonly _tag: "Failed"; readonly detail: string }
+  | { readonly _tag: "Built"; readonly path: string; readonly bytes: number; readonly executable: string }
+  | Failed
+
+type Failed = { readonly _tag: "Failed"; readonly detail: string }
 
 /** At most this many bytes of Node's output are kept. */
 const outputLimit = 64 * 1024
@@ -27,6 +31,9 @@ export const errorText = (stderr: string): string => {
   const lines = stderr
     // Node's warning that a builtin module (worker_threads, …) is not verified in snapshots: not the failure.
     .replace(/^\(node:\d+\) Warning: It's not yet fully verified[^\n]*\n(?:[^\n(][^\n]*\n)*/gm, "")
+    // Node's notes while it builds a single executable's blob.
+    .replace(/^\(node:\d+\) ExperimentalWarning: Single executable application[^\n]*\n/gm, "")
+    .replace(/^Wrote single executable preparation blob[^\n]*\n/gm, "")
     .replace(/^\(Use `node --trace-warnings[^\n]*\n/gm, "")
     .split("\n")
     .map((line) => line.trimEnd())
@@ -48,15 +55,51 @@ export const errorText = (stderr: string): string => {
   return kept.slice(0, 20).join("\n")
 }
 
-/** Build `<directory>/snapshot.blob` from `<directory>/index.cjs` with `node`. */
-export const build = (options: {
+/** The fuse Node.js looks for to know that it carries a single-executable blob (`postject --sentinel-fuse`). */
+const seaFuse = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"
+
+/**
+ * Build the startup snapshot of `<directory>/index.cjs` with `node` (`<directory>/sea.blob`), then
+ * `<directory>/bin/function`: a copy of `node` that carries it.
+ */
+export const build = async (options: {
   readonly node: string
   readonly directory: string
   readonly timeoutMs: number
-}): Promise<Outcome> =>
+}): Promise<Outcome> => {
+  const built = await buildBlob(options)
+  if (built._tag === "Failed") return built
+  const executable = Path.join(options.directory, Entry.snapshotExecutable)
+  try {
+    await FileSystem.promises.mkdir(Path.dirname(executable), { recursive: true })
+    await FileSystem.promises.copyFile(options.node, executable)
+    await FileSystem.promises.chmod(executable, 0o755)
+    const { inject } = await import("postject")
+    await inject(executable, "NODE_SEA_BLOB", await FileSystem.promises.readFile(built.path), { sentinelFuse: seaFuse })
+  } catch (error) {
+    return {
+      _tag: "Failed",
+      detail: `cannot write ${executable}: ${error instanceof Error ? error.message : String(error)}`
+    }
+  }
+  return { _tag: "Built", path: built.path, bytes: built.bytes, executable }
+}
+
+/** Build `<directory>/sea.blob` (the startup snapshot) from `<directory>/index.cjs` with `node`. */
+const buildBlob = (options: {
+  readonly node: string
+  readonly directory: string
+  readonly timeoutMs: number
+}): Promise<{ readonly _tag: "Blob"; readonly path: string; readonly bytes: number } | Failed> =>
   new Promise((resolve) => {
-    const blob = Path.join(options.directory, Entry.snapshotBlob)
-    const child = ChildProcess.spawn(options.node, [...Entry.buildSnapshotArgs], {
+    const blob = Path.join(options.directory, Entry.seaBlob)
+    try {
+      FileSystem.writeFileSync(Path.join(options.directory, Entry.seaConfigFile), Entry.seaConfig)
+    } catch (error) {
+      resolve({ _tag: "Failed", detail: `cannot write ${Entry.seaConfigFile}: ${String(error)}` })
+      return
+    }
+    const child = ChildProcess.spawn(options.node, ["--experimental-sea-config", Entry.seaConfigFile], {
       cwd: options.directory,
       env: {},
       stdio: ["ignore", "pipe", "pipe"]
@@ -106,13 +149,13 @@ export const build = (options: {
       }
       const stat = FileSystem.statSync(blob, { throwIfNoEntry: false })
       if (code === 0 && stat !== undefined && stat.size > 0) {
-        resolve({ _tag: "Built", path: blob, bytes: stat.size })
+        resolve({ _tag: "Blob", path: blob, bytes: stat.size })
         return
       }
       resolve({
         _tag: "Failed",
         detail:
-          `node --build-snapshot ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
+          `node --experimental-sea-config ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
           (text === "" ? "" : `:\n${text}`)
       })
     })

@@ -5,7 +5,7 @@
  * effect-lambda build src/order.ts                         # dist/order/: index.mjs, function.zip (nodejs22.x, index.handler)
  * effect-lambda build src/order.ts --target custom         # provided.al2023: bootstrap + bin/node in function.zip
  * effect-lambda build src/order.ts --target container      # dist/order/Dockerfile and its build context
- * effect-lambda build src/order.ts --target custom --snapshot   # + snapshot.blob: started from a V8 startup snapshot
+ * effect-lambda build src/order.ts --target custom --snapshot   # bin/function: node with a V8 startup snapshot inside
  * ```
  *
  * Prints where the files are, the bundle's size and its five largest inputs, and the zip's size. A bad option or
@@ -63,7 +63,8 @@ const nodeFromLayer = Options.text("node-from-layer").pipe(
 const snapshot = Options.boolean("snapshot").pipe(
   Options.withDescription(
     "--target custom or container: start from a V8 startup snapshot of the function's modules (built by the " +
-      "carried Node.js, or by the image's in the Dockerfile): a shorter cold start."
+      "carried Node.js and put inside a copy of it, bin/function; or by the image's Node.js in the Dockerfile): a " +
+      "shorter cold start."
   )
 )
 
