@@ -50,6 +50,8 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
         // Node's own notes while it builds the blob are not the build's output.
         assert.notInclude(built.stdout + built.stderr, "ExperimentalWarning")
         assert.notInclude(built.stdout + built.stderr, "Wrote single executable")
+        // Nor are postject's notes on the binary's sections.
+        assert.notInclude(built.stdout + built.stderr, "section name")
         const modes = yield* zipModes(Path.join(dir, "function.zip"))
         assert.deepStrictEqual(Object.fromEntries(modes), {
           bootstrap: "-rwxr-xr-x",

@@ -70,19 +70,43 @@ export const build = async (options: {
   const built = await buildBlob(options)
   if (built._tag === "Failed") return built
   const executable = Path.join(options.directory, Entry.snapshotExecutable)
+  const notes: Array<string> = []
   try {
     await FileSystem.promises.mkdir(Path.dirname(executable), { recursive: true })
     await FileSystem.promises.copyFile(options.node, executable)
     await FileSystem.promises.chmod(executable, 0o755)
     const { inject } = await import("postject")
-    await inject(executable, "NODE_SEA_BLOB", await FileSystem.promises.readFile(built.path), { sentinelFuse: seaFuse })
+    const blob = await FileSystem.promises.readFile(built.path)
+    await quietly(notes, () => inject(executable, "NODE_SEA_BLOB", blob, { sentinelFuse: seaFuse }))
   } catch (error) {
     return {
       _tag: "Failed",
-      detail: `cannot write ${executable}: ${error instanceof Error ? error.message : String(error)}`
+      detail:
+        `cannot write ${executable}: ${error instanceof Error ? error.message : String(error)}` +
+        (notes.length === 0 ? "" : `\n${notes.slice(0, 20).join("\n")}`)
     }
   }
   return { _tag: "Built", path: built.path, bytes: built.bytes, executable }
+}
+
+/**
+ * Run `f` with `console.log` and `console.warn` collected into `notes`: `postject` prints its executable parser's
+ * notes there (`Can't find string offset for section name '.note.100'` for Node.js's own binary), which are not the
+ * build's output; they are shown only when the injection fails.
+ */
+const quietly = async <A>(notes: Array<string>, f: () => Promise<A>): Promise<A> => {
+  const { log, warn } = console
+  const collect = (...args: Array<unknown>) => {
+    notes.push(args.map(String).join(" "))
+  }
+  console.log = collect
+  console.warn = collect
+  try {
+    return await f()
+  } finally {
+    console.log = log
+    console.warn = warn
+  }
 }
 
 /** Build `<directory>/sea.blob` (the startup snapshot) from `<directory>/index.cjs` with `node`. */
