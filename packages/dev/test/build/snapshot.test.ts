@@ -11,7 +11,8 @@ import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import * as Build from "../../src/build/Build.js"
 import * as Entry from "../../src/build/internal/entry.js"
-import { buildCommand, imageOf, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
+import * as Snapshot from "../../src/build/internal/snapshot.js"
+import { buildCommand, imageOf, node22, root, run, start, startBootstrap, tempDir, zipModes } from "./support.js"
 
 const server = RuntimeApiServer.make()
 
@@ -198,6 +199,28 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
       assert.strictEqual(timer.reason, "Snapshot")
       assert.include(timer.message, "was not taken within 3000 ms")
       assert.include(timer.message, "(still open: Timeout)")
+    })
+  )
+
+  it.scopedLive("a binary postject cannot inject into: the build fails with postject's own words", () =>
+    Effect.gen(function* () {
+      // A Node.js that builds the snapshot (a shell script starting the official binary) but is not an executable
+      // format postject knows: the copy of it cannot carry the snapshot.
+      const directory = yield* tempDir("el-snap-")
+      const node = yield* node22
+      const wrapper = Path.join(directory, "node-wrapper")
+      FileSystem.writeFileSync(wrapper, `#!/bin/sh\nexec '${node.path}' "$@"\n`, { mode: 0o755 })
+      FileSystem.writeFileSync(
+        Path.join(directory, Entry.snapshotScript),
+        'require("node:v8").startupSnapshot.setDeserializeMainFunction(() => {})\n'
+      )
+      const outcome = yield* Effect.promise(() => Snapshot.build({ node: wrapper, directory, timeoutMs: 60_000 }))
+      assert.strictEqual(outcome._tag, "Failed")
+      if (outcome._tag === "Failed") {
+        assert.match(outcome.detail, /^cannot inject the snapshot into \S+bin\/function: postject exited with code 1:/)
+        assert.include(outcome.detail, "Executable must be a supported format")
+      }
+      assert.isAbove(FileSystem.statSync(Path.join(directory, Entry.seaBlob)).size, 0)
     })
   )
 

@@ -10,6 +10,7 @@
  */
 import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
+import { createRequire } from "node:module"
 import * as Path from "node:path"
 import * as Entry from "./entry.js"
 
@@ -70,44 +71,64 @@ export const build = async (options: {
   const built = await buildBlob(options)
   if (built._tag === "Failed") return built
   const executable = Path.join(options.directory, Entry.snapshotExecutable)
-  const notes: Array<string> = []
   try {
     await FileSystem.promises.mkdir(Path.dirname(executable), { recursive: true })
     await FileSystem.promises.copyFile(options.node, executable)
     await FileSystem.promises.chmod(executable, 0o755)
-    const { inject } = await import("postject")
-    const blob = await FileSystem.promises.readFile(built.path)
-    await quietly(notes, () => inject(executable, "NODE_SEA_BLOB", blob, { sentinelFuse: seaFuse }))
   } catch (error) {
     return {
       _tag: "Failed",
-      detail:
-        `cannot write ${executable}: ${error instanceof Error ? error.message : String(error)}` +
-        (notes.length === 0 ? "" : `\n${notes.slice(0, 20).join("\n")}`)
+      detail: `cannot write ${executable}: ${error instanceof Error ? error.message : String(error)}`
     }
   }
+  const failure = await inject(executable, built.path, options.timeoutMs)
+  if (failure !== undefined)
+    return { _tag: "Failed", detail: `cannot inject the snapshot into ${executable}: ${failure}` }
   return { _tag: "Built", path: built.path, bytes: built.bytes, executable }
 }
 
+/** `postject`'s `inject` in a child process: the arguments are its module, the executable, the blob and the fuse. */
+const injectScript = `const [api, executable, blob, fuse] = process.argv.slice(1)
+require(api)
+  .inject(executable, "NODE_SEA_BLOB", require("node:fs").readFileSync(blob), { sentinelFuse: fuse })
+  .catch((error) => {
+    process.stderr.write(String((error && error.message) || error) + "\\n")
+    process.exitCode = 1
+  })`
+
 /**
- * Run `f` with `console.log` and `console.warn` collected into `notes`: `postject` prints its executable parser's
- * notes there (`Can't find string offset for section name '.note.100'` for Node.js's own binary), which are not the
- * build's output; they are shown only when the injection fails.
+ * Inject `blob` into `executable` with `postject`, in a child Node.js process: the 130 MB binary it reads and
+ * rewrites stays out of this process's heap, and what it prints (its executable parser's notes on Node.js's own
+ * binary, such as `Can't find string offset for section name '.note.100'`) is not the build's output. Resolves
+ * with why it failed, shown with that output, or `undefined`.
  */
-const quietly = async <A>(notes: Array<string>, f: () => Promise<A>): Promise<A> => {
-  const { log, warn } = console
-  const collect = (...args: Array<unknown>) => {
-    notes.push(args.map(String).join(" "))
-  }
-  console.log = collect
-  console.warn = collect
-  try {
-    return await f()
-  } finally {
-    console.log = log
-    console.warn = warn
-  }
-}
+const inject = (executable: string, blob: string, timeoutMs: number): Promise<string | undefined> =>
+  new Promise((resolve) => {
+    const api = createRequire(import.meta.url).resolve("postject")
+    const child = ChildProcess.spawn(process.execPath, ["-e", injectScript, api, executable, blob, seaFuse], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    const collect = (chunk: string) => {
+      if (output.length < outputLimit) output += chunk
+    }
+    child.stdout.setEncoding("utf8").on("data", collect)
+    child.stderr.setEncoding("utf8").on("data", collect)
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+    child.on("error", (error) => {
+      clearTimeout(timer)
+      resolve(`cannot run ${process.execPath}: ${error.message}`)
+    })
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) return resolve(undefined)
+      const lines = output.trim().split("\n").slice(-20).join("\n")
+      resolve(
+        `postject ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
+          (lines === "" ? "" : `:\n${lines}`)
+      )
+    })
+  })
 
 /** Build `<directory>/sea.blob` (the startup snapshot) from `<directory>/index.cjs` with `node`. */
 const buildBlob = (options: {
