@@ -17,8 +17,9 @@
  * - `snapshot`: a V8 startup snapshot (`node --build-snapshot`, snapshot-entry.ts): modules evaluated and code
  *   warmed at build time; started with `node --snapshot-blob`. Built by the very binary that runs it.
  * - with `--build`: what `effect-lambda build` writes for examples/echo.ts (the same handler), started through its
- *   own `bootstrap` on its own `bin/node` (the official binary of the same version; for the snapshot, `bin/function`: a copy of it that carries the snapshot): `build-custom`
- *   (`--target custom`) and `build-snapshot` (`--target custom --snapshot`).
+ *   own `bootstrap` on its own `bin/node` (the official binary of the same version; for the snapshot `bin/function`,
+ *   a copy of it that carries the snapshot): `build-custom` (`--target custom`) and `build-snapshot` (`--target
+ *   custom --snapshot`).
  *
  * `--only a,b` times only those variants (every variant still answers one invocation first). `--bootstrap NAME=PATH`
  * adds another function started by its own bootstrap script (e.g. an earlier build's unpacked zip).
