@@ -5,6 +5,8 @@
  * - type-check a function written against the public API with `tsc` (strict, `NodeNext`);
  * - run it with the installed `effect-lambda invoke` (a reply, and a typed failure);
  * - build it with the installed `effect-lambda build` and call the bundle's `handler` as the managed runtime would;
+ * - build it as a custom runtime started from a startup snapshot (`--snapshot`) and have its `bootstrap` serve an
+ *   invocation over HTTP;
  * - bundle it with esbuild itself and the installed `effect-lambda-dev/EsbuildPlugin`, and call that bundle's `handler`;
  * - run a vitest test of it with `TestRuntimeApi`;
  * - prove that internal modules are not importable, that a CommonJS `require` works, and that the runtime's
@@ -16,6 +18,7 @@
 import * as assert from "node:assert/strict"
 import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
+import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { after, before, describe, it } from "node:test"
@@ -43,6 +46,69 @@ const ok = (command, args, options) => {
   assert.equal(result.code, 0, `${command} ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`)
   return result
 }
+
+/**
+ * Start a custom runtime's `bootstrap` against a minimal Runtime API on 127.0.0.1 that registers its extension,
+ * hands out one invocation of `event` and resolves with the body of its reply; the process is then stopped.
+ */
+const serveOne = (bootstrap, event) =>
+  new Promise((resolve, reject) => {
+    let child
+    const server = Http.createServer((request, response) => {
+      const chunks = []
+      request.on("data", (chunk) => chunks.push(chunk))
+      request.on("end", () => {
+        const url = request.url ?? ""
+        if (url.endsWith("/extension/register")) {
+          response.writeHead(200, { "Lambda-Extension-Identifier": "consumer" })
+          response.end('{"functionName":"order","functionVersion":"1","handler":"index.handler"}')
+        } else if (url.endsWith("/invocation/next") && !served) {
+          served = true
+          response.writeHead(200, {
+            "Lambda-Runtime-Aws-Request-Id": "req-1",
+            "Lambda-Runtime-Deadline-Ms": String(Date.now() + 30_000),
+            "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:order",
+            "Content-Type": "application/json"
+          })
+          response.end(event)
+        } else if (url.endsWith("/invocation/req-1/response")) {
+          response.writeHead(202).end()
+          child.kill("SIGKILL")
+          server.close()
+          resolve(Buffer.concat(chunks).toString("utf8"))
+        } else if (url.endsWith("/invocation/req-1/error")) {
+          response.writeHead(202).end()
+          child.kill("SIGKILL")
+          server.close()
+          reject(new Error(`the invocation failed: ${Buffer.concat(chunks).toString("utf8")}`))
+        }
+        // Anything else (the extension's event/next, a second /next) is held until the process stops.
+      })
+    })
+    let served = false
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address()
+      child = ChildProcess.spawn(bootstrap, [], {
+        env: {
+          PATH: "/nonexistent",
+          AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128"
+        },
+        stdio: ["ignore", "ignore", "pipe"]
+      })
+      let stderr = ""
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk
+      })
+      child.on("exit", (code, signal) => {
+        if (signal !== "SIGKILL") {
+          server.close()
+          reject(new Error(`${bootstrap} exited (${code ?? signal}) before its reply: ${stderr}`))
+        }
+      })
+    })
+    setTimeout(() => reject(new Error(`${bootstrap} gave no reply within 30 s`)), 30_000).unref()
+  })
 
 const write = (file, text) => {
   FileSystem.mkdirSync(Path.dirname(Path.join(app, file)), { recursive: true })
@@ -197,6 +263,19 @@ describe(`the packed packages in a fresh project (node ${process.version})`, () 
     )
   })
 
+  it("builds a custom runtime from a startup snapshot with the installed effect-lambda build, and it serves", async () => {
+    const bin = Path.join(app, "node_modules/.bin/effect-lambda")
+    const built = ok(bin, ["build", "src/order.ts", "--target", "custom", "--snapshot", "--out", "dist-snapshot"])
+    assert.match(
+      built.stdout,
+      /snapshot\s+dist-snapshot\/order\/sea\.blob .* inside dist-snapshot\/order\/bin\/function/
+    )
+    assert.doesNotMatch(built.stdout + built.stderr, /warning|section name/i)
+    // Its bootstrap (beside bin/function in the build's folder) against a minimal Runtime API: one invocation.
+    const reply = await serveOne(Path.join(app, "dist-snapshot/order/bootstrap"), '{"id":"42"}')
+    assert.equal(reply, '{"id":"42","total":12.5,"requestId":true}')
+  })
+
   it("bundles it with the user's own esbuild and the installed plugin, and the bundle answers", () => {
     write(
       "src/managed.ts",
@@ -269,7 +348,7 @@ describe(`the packed packages in a fresh project (node ${process.version})`, () 
 
   it("keeps the dev tools out of the runtime's production dependencies", () => {
     const production = ok(npm, ["ls", "--omit=dev", "--all", "--parseable"]).stdout
-    for (const name of ["tsx", "esbuild", "@smithy", "effect-lambda-dev"]) {
+    for (const name of ["tsx", "esbuild", "@smithy", "postject", "effect-lambda-dev"]) {
       assert.ok(!production.includes(`${Path.sep}node_modules${Path.sep}${name}`), `${name} in: ${production}`)
     }
     assert.ok(production.includes(`${Path.sep}node_modules${Path.sep}effect-lambda-runtime`))
