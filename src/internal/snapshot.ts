@@ -62,8 +62,19 @@ export const isBuilding = (): boolean => {
 }
 
 /**
+ * The variable a process started from the snapshot sets to its pid. A process that finds it set to another pid was
+ * started by the function itself from the same snapshot: `child_process.fork` (whose command line carries
+ * `--snapshot-blob`), or a spawn of `process.execPath` where that is the function's single executable.
+ *
+ * @internal
+ */
+export const startedKey = "EFFECT_LAMBDA_SNAPSHOT_PID"
+
+/**
  * Run `main` in each process started from the snapshot (once only: the caller registers one function per process),
- * after the prelude's `Error` is undone.
+ * after the prelude's `Error` is undone. A process the function itself started from the snapshot (see
+ * {@link startedKey}) does not start the function a second time, which would poll the Runtime API beside it: it
+ * says why on stderr and exits with code 1.
  *
  * @internal
  */
@@ -74,6 +85,17 @@ export const onStart = (main: () => void): void => {
       prelude.building = false
       globalThis.Error = prelude.NativeError
     }
+    const starter = process.env[startedKey]
+    if (starter !== undefined && starter !== String(process.pid)) {
+      process.stderr.write(
+        `effect-lambda-runtime: this process was started by the function (process ${starter}) from its startup ` +
+          "snapshot (child_process.fork, or a spawn of process.execPath), which only starts the function; start " +
+          "other Node.js programs with a Node.js binary of their own\n"
+      )
+      process.exitCode = 1
+      return
+    }
+    process.env[startedKey] = String(process.pid)
     main()
   })
 }

@@ -138,36 +138,53 @@ describe("effect-lambda build --snapshot", { timeout: 120_000 }, () => {
     })
   )
 
-  it.scopedLive("two processes from one snapshot: different Random draws, a current clock, the native Error", () =>
-    Effect.gen(function* () {
-      const out = yield* tempDir("el-snap-")
-      const entry = "packages/dev/test/build/fixtures/snapshot-random.ts"
-      const image = yield* imageOf(yield* Build.build({ entry, target: "container", snapshot: true, outDir: out }))
-      assert.isAbove(FileSystem.statSync(Path.join(image.task, Entry.snapshotBlob)).size, 0)
-      const custom = yield* Build.build({ entry, target: "custom", snapshot: true, outDir: Path.join(out, "custom") })
-      const starts = {
-        container: (api: RuntimeApiServer.Service) =>
-          start(image.entrypoint, [], { cwd: "/", env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address } }),
-        custom: (api: RuntimeApiServer.Service) =>
-          Effect.map(startBootstrap(custom.zip?.path ?? "", api.address), ({ fn }) => fn)
-      }
-      for (const [target, startOne] of Object.entries(starts)) {
-        const replies: Array<{ random: number; clockSkewMs: number; nativeError: boolean }> = []
-        for (let i = 0; i < 2; i++) {
-          const api = yield* server
-          const fn = yield* startOne(api)
-          const outcome = yield* api.invoke({ event: "{}" })
-          assert.strictEqual(outcome._tag, "Response", `${target}: ${fn.output()}`)
-          if (outcome._tag === "Response") replies.push(JSON.parse(text(outcome.body)))
+  it.scopedLive(
+    "two processes from one snapshot: different Random draws, a current clock, the native Error; a child of the function started from it ends at once",
+    () =>
+      Effect.gen(function* () {
+        const out = yield* tempDir("el-snap-")
+        const entry = "packages/dev/test/build/fixtures/snapshot-random.ts"
+        const image = yield* imageOf(yield* Build.build({ entry, target: "container", snapshot: true, outDir: out }))
+        assert.isAbove(FileSystem.statSync(Path.join(image.task, Entry.snapshotBlob)).size, 0)
+        const custom = yield* Build.build({ entry, target: "custom", snapshot: true, outDir: Path.join(out, "custom") })
+        const starts = {
+          container: (api: RuntimeApiServer.Service) =>
+            start(image.entrypoint, [], {
+              cwd: "/",
+              env: { PATH: image.nodeDir, AWS_LAMBDA_RUNTIME_API: api.address }
+            }),
+          custom: (api: RuntimeApiServer.Service) =>
+            Effect.map(startBootstrap(custom.zip?.path ?? "", api.address), ({ fn }) => fn)
         }
-        assert.strictEqual(replies.length, 2, target)
-        assert.notStrictEqual(replies[0]?.random, replies[1]?.random, target)
-        for (const reply of replies) {
-          assert.isTrue(reply.nativeError, target)
-          assert.isBelow(reply.clockSkewMs, 5_000, target)
+        for (const [target, startOne] of Object.entries(starts)) {
+          const replies: Array<{
+            random: number
+            clockSkewMs: number
+            nativeError: boolean
+            child: { status: number | null; stderr: string }
+          }> = []
+          for (let i = 0; i < 2; i++) {
+            const api = yield* server
+            const fn = yield* startOne(api)
+            const outcome = yield* api.invoke({ event: "{}" })
+            assert.strictEqual(outcome._tag, "Response", `${target}: ${fn.output()}`)
+            if (outcome._tag === "Response") replies.push(JSON.parse(text(outcome.body)))
+          }
+          assert.strictEqual(replies.length, 2, target)
+          assert.notStrictEqual(replies[0]?.random, replies[1]?.random, target)
+          for (const reply of replies) {
+            assert.isTrue(reply.nativeError, target)
+            assert.isBelow(reply.clockSkewMs, 5_000, target)
+            // A process the function starts from its own snapshot (as child_process.fork does) does not start the
+            // function a second time beside it: it says so and exits 1.
+            assert.strictEqual(reply.child.status, 1, `${target}: ${reply.child.stderr}`)
+            assert.match(
+              reply.child.stderr,
+              /^effect-lambda-runtime: this process was started by the function \(process \d+\)/
+            )
+          }
         }
-      }
-    })
+      })
   )
 
   it.scopedLive("a module that opens a socket or a timer at load: the build fails with Node's words", () =>
