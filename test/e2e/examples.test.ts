@@ -83,7 +83,7 @@ describe("examples end to end", () => {
       assert.strictEqual(errors, 50)
       assert.strictEqual(echoes, 50)
       assert.isTrue(fn.isRunning())
-      assert.include(fn.stdout(), "TypeError: crash requested by the event")
+      yield* fn.expectOutput("TypeError: crash requested by the event")
     })
   )
 
@@ -109,7 +109,7 @@ describe("examples end to end", () => {
       assert.strictEqual(outcome._tag === "Response" && text(outcome.body), '{"x":1}')
       fn.child.kill("SIGTERM")
       const exit = yield* fn.exited
-      assert.include(fn.stdout(), "finalizer ran")
+      yield* fn.expectOutput("finalizer ran")
       assert.deepStrictEqual(exit, { code: 0, signal: null })
     })
   )
@@ -121,7 +121,7 @@ describe("examples end to end", () => {
       yield* Effect.repeat(api.nextPolls, { until: (n) => n > 0 })
       fn.child.kill("SIGINT")
       const exit = yield* fn.exited
-      assert.include(fn.stdout(), "finalizer ran")
+      yield* fn.expectOutput("finalizer ran")
       assert.deepStrictEqual(exit, { code: 0, signal: null })
     })
   )
@@ -223,7 +223,7 @@ describe("examples end to end", () => {
       assert.strictEqual(late.status, 410)
       const ok = yield* api.invoke({ event: "2" })
       assert.strictEqual(ok._tag === "Response" && text(ok.body), "2")
-      assert.include(fn.stdout(), "HTTP 410")
+      yield* fn.expectOutput("HTTP 410")
     })
   )
 
@@ -239,7 +239,7 @@ describe("examples end to end", () => {
       const exchanges = yield* api.exchanges
       // The platform has already answered the caller with Function.ResponseSizeTooLarge: nothing more is posted.
       assert.isUndefined(exchanges.find((e) => e.path.endsWith(`${requestId}/error`)))
-      assert.include(fn.stdout(), "refused the reply")
+      yield* fn.expectOutput("refused the reply")
     })
   )
 
@@ -250,7 +250,7 @@ describe("examples end to end", () => {
       yield* api.enqueue({ event: "{}", nextStatus: 500 })
       const exit = yield* fn.exited
       assert.notStrictEqual(exit.code, 0)
-      assert.include(fn.stdout(), "HTTP 500")
+      yield* fn.expectOutput("HTTP 500")
     })
   )
 
@@ -261,7 +261,7 @@ describe("examples end to end", () => {
       yield* api.enqueue({ event: "{}", headers: { "lambda-runtime-aws-request-id": null } })
       const exit = yield* fn.exited
       assert.notStrictEqual(exit.code, 0)
-      assert.include(fn.stdout(), "Lambda-Runtime-Aws-Request-Id")
+      yield* fn.expectOutput("Lambda-Runtime-Aws-Request-Id")
     })
   )
 
@@ -325,7 +325,7 @@ describe("examples end to end", () => {
       const fn = yield* spawnFunction("examples/echo.ts", "")
       const exit = yield* fn.exited
       assert.strictEqual(exit.code, 1)
-      assert.include(fn.stdout(), "AWS_LAMBDA_RUNTIME_API")
+      yield* fn.expectOutput("AWS_LAMBDA_RUNTIME_API")
       assert.notInclude(fn.stdout() + fn.stderr(), "    at ")
     })
   )

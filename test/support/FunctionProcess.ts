@@ -18,6 +18,12 @@ export interface FunctionProcess {
   readonly isRunning: () => boolean
   /** Wait until stdout contains `text`. */
   readonly waitForOutput: (text: string) => Effect.Effect<void>
+  /**
+   * Stdout contains `text`, now or within 5 s: a line the process wrote before its reply or its exit can reach this
+   * side after them (the pipe and the Runtime API's socket are read in whatever order they are ready). Dies with
+   * the stdout so far otherwise.
+   */
+  readonly expectOutput: (text: string) => Effect.Effect<void>
 }
 
 export const spawnFunction = (file: string, address: string, env: Record<string, string> = {}) =>
@@ -46,6 +52,17 @@ export const spawnFunction = (file: string, address: string, env: Record<string,
         err += chunk
       })
       child.on("exit", (code, signal) => Deferred.unsafeDone(exited, Effect.succeed({ code, signal })))
+      const waitForOutput = (text: string) =>
+        Effect.async<void>((resume) => {
+          const check = () => {
+            if (out.includes(text)) {
+              watchers.splice(watchers.indexOf(check), 1)
+              resume(Effect.void)
+            }
+          }
+          watchers.push(check)
+          check()
+        })
       const fn: FunctionProcess = {
         pid: child.pid ?? -1,
         child,
@@ -53,17 +70,15 @@ export const spawnFunction = (file: string, address: string, env: Record<string,
         stderr: () => err,
         exited: Deferred.await(exited),
         isRunning: () => child.exitCode === null && child.signalCode === null,
-        waitForOutput: (text) =>
-          Effect.async<void>((resume) => {
-            const check = () => {
-              if (out.includes(text)) {
-                watchers.splice(watchers.indexOf(check), 1)
-                resume(Effect.void)
-              }
-            }
-            watchers.push(check)
-            check()
-          })
+        waitForOutput,
+        expectOutput: (text) =>
+          waitForOutput(text).pipe(
+            Effect.timeoutFail({
+              duration: "5 seconds",
+              onTimeout: () => new Error(`stdout never contained ${JSON.stringify(text)}; it was:\n${out}`)
+            }),
+            Effect.orDie
+          )
       }
       return fn
     }),
