@@ -300,12 +300,12 @@ describe("ManagedRuntime.toHandler under aws-lambda-ric", () => {
       const fn = yield* managed(api, "finalizer")
       const reply = yield* api.invoke({ event: '{"a":1}' })
       assert.strictEqual(text(reply.body), '{"a":1}')
-      assert.include(fn.stdout(), "layer built")
+      yield* fn.waitForOutput("layer built").pipe(Effect.timeout("5 seconds"))
       assert.notInclude(fn.stdout(), "finalizer ran")
       fn.kill("SIGTERM")
       const exit = yield* fn.exited
       assert.strictEqual(exit.signal, "SIGTERM")
-      assert.include(fn.stdout(), "finalizer ran")
+      yield* fn.waitForOutput("finalizer ran").pipe(Effect.timeout("5 seconds"))
     })
   )
   it.scopedLive("backpressure: a reader that does not read holds the stream back; then all 64 MiB arrive", () =>
