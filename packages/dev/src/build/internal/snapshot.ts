@@ -102,51 +102,39 @@ require(api)
  * binary, such as `Can't find string offset for section name '.note.100'`) is not the build's output. Resolves
  * with why it failed, shown with that output, or `undefined`.
  */
-const inject = (executable: string, blob: string, timeoutMs: number): Promise<string | undefined> =>
-  new Promise((resolve) => {
-    const api = createRequire(import.meta.url).resolve("postject")
-    const child = ChildProcess.spawn(process.execPath, ["-e", injectScript, api, executable, blob, seaFuse], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    const collect = (chunk: string) => {
-      if (output.length < outputLimit) output += chunk
-    }
-    child.stdout.setEncoding("utf8").on("data", collect)
-    child.stderr.setEncoding("utf8").on("data", collect)
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("error", (error) => {
-      clearTimeout(timer)
-      resolve(`cannot run ${process.execPath}: ${error.message}`)
-    })
-    child.on("close", (code, signal) => {
-      clearTimeout(timer)
-      if (code === 0) return resolve(undefined)
-      const lines = output.trim().split("\n").slice(-20).join("\n")
-      resolve(
-        `postject ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
-          (lines === "" ? "" : `:\n${lines}`)
-      )
-    })
-  })
+const inject = async (executable: string, blob: string, timeoutMs: number): Promise<string | undefined> => {
+  const api = createRequire(import.meta.url).resolve("postject")
+  const ran = await runChild(process.execPath, ["-e", injectScript, api, executable, blob, seaFuse], { timeoutMs })
+  if (ran._tag === "NotStarted") return ran.detail
+  if (ran.code === 0) return undefined
+  const lines = ran.output.trim().split("\n").slice(-20).join("\n")
+  return (
+    `postject ${ran.signal === null ? `exited with code ${ran.code}` : `was killed by ${ran.signal}`}` +
+    (lines === "" ? "" : `:\n${lines}`)
+  )
+}
 
-/** Build `<directory>/sea.blob` (the startup snapshot) from `<directory>/index.cjs` with `node`. */
-const buildBlob = (options: {
-  readonly node: string
-  readonly directory: string
-  readonly timeoutMs: number
-}): Promise<{ readonly _tag: "Blob"; readonly path: string; readonly bytes: number } | Failed> =>
-  new Promise((resolve) => {
-    const blob = Path.join(options.directory, Entry.seaBlob)
-    try {
-      FileSystem.writeFileSync(Path.join(options.directory, Entry.seaConfigFile), Entry.seaConfig)
-    } catch (error) {
-      resolve({ _tag: "Failed", detail: `cannot write ${Entry.seaConfigFile}: ${String(error)}` })
-      return
+/** How a child process ended, with its output (stdout and stderr, at most {@link outputLimit} characters). */
+type Ran =
+  | {
+      readonly _tag: "Ran"
+      readonly code: number | null
+      readonly signal: NodeJS.Signals | null
+      readonly output: string
+      readonly timedOut: boolean
     }
-    const child = ChildProcess.spawn(options.node, ["--experimental-sea-config", Entry.seaConfigFile], {
-      cwd: options.directory,
-      env: {},
+  | { readonly _tag: "NotStarted"; readonly detail: string }
+
+/** Run `command` to its end, killed after `timeoutMs`. */
+const runChild = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; readonly timeoutMs: number }
+): Promise<Ran> =>
+  new Promise((resolve) => {
+    const child = ChildProcess.spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""
@@ -162,46 +150,63 @@ const buildBlob = (options: {
     }, options.timeoutMs)
     child.on("error", (error) => {
       clearTimeout(timer)
-      resolve({ _tag: "Failed", detail: `cannot run ${options.node}: ${error.message}` })
+      resolve({ _tag: "NotStarted", detail: `cannot run ${command}: ${error.message}` })
     })
     child.on("close", (code, signal) => {
       clearTimeout(timer)
-      const text = errorText(output)
-      if (timedOut) {
-        const open = output
-          .split("\n")
-          .find((line) => line.startsWith(Entry.snapshotOpenMarker))
-          ?.slice(Entry.snapshotOpenMarker.length)
-          .trim()
-        resolve({
-          _tag: "Failed",
-          detail:
-            `the snapshot was not taken within ${options.timeoutMs} ms: Node takes it once the event loop is empty, ` +
-            `and something the function's modules start while they are evaluated keeps it busy` +
-            (open === undefined || open === "" ? "" : ` (still open: ${open})`) +
-            ": open sockets, timers and servers in the Layer or the handler instead" +
-            (text === "" ? "" : `\n${text}`)
-        })
-        return
-      }
-      const warmUpFailure = output.split("\n").find((line) => line.startsWith(Entry.snapshotWarmUpFailed))
-      if (warmUpFailure !== undefined) {
-        resolve({
-          _tag: "Failed",
-          detail: `the runtime's warm-up before the snapshot failed:${warmUpFailure.slice(Entry.snapshotWarmUpFailed.length)}`
-        })
-        return
-      }
-      const stat = FileSystem.statSync(blob, { throwIfNoEntry: false })
-      if (code === 0 && stat !== undefined && stat.size > 0) {
-        resolve({ _tag: "Blob", path: blob, bytes: stat.size })
-        return
-      }
-      resolve({
-        _tag: "Failed",
-        detail:
-          `node --experimental-sea-config ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
-          (text === "" ? "" : `:\n${text}`)
-      })
+      resolve({ _tag: "Ran", code, signal, output, timedOut })
     })
   })
+
+/** Build `<directory>/sea.blob` (the startup snapshot) from `<directory>/index.cjs` with `node`. */
+const buildBlob = async (options: {
+  readonly node: string
+  readonly directory: string
+  readonly timeoutMs: number
+}): Promise<{ readonly _tag: "Blob"; readonly path: string; readonly bytes: number } | Failed> => {
+  const blob = Path.join(options.directory, Entry.seaBlob)
+  try {
+    FileSystem.writeFileSync(Path.join(options.directory, Entry.seaConfigFile), Entry.seaConfig)
+  } catch (error) {
+    return { _tag: "Failed", detail: `cannot write ${Entry.seaConfigFile}: ${String(error)}` }
+  }
+  const ran = await runChild(options.node, ["--experimental-sea-config", Entry.seaConfigFile], {
+    cwd: options.directory,
+    env: {},
+    timeoutMs: options.timeoutMs
+  })
+  if (ran._tag === "NotStarted") return { _tag: "Failed", detail: ran.detail }
+  const { code, signal, output, timedOut } = ran
+  const text = errorText(output)
+  if (timedOut) {
+    const open = output
+      .split("\n")
+      .find((line) => line.startsWith(Entry.snapshotOpenMarker))
+      ?.slice(Entry.snapshotOpenMarker.length)
+      .trim()
+    return {
+      _tag: "Failed",
+      detail:
+        `the snapshot was not taken within ${options.timeoutMs} ms: Node takes it once the event loop is empty, ` +
+        `and something the function's modules start while they are evaluated keeps it busy` +
+        (open === undefined || open === "" ? "" : ` (still open: ${open})`) +
+        ": open sockets, timers and servers in the Layer or the handler instead" +
+        (text === "" ? "" : `\n${text}`)
+    }
+  }
+  const warmUpFailure = output.split("\n").find((line) => line.startsWith(Entry.snapshotWarmUpFailed))
+  if (warmUpFailure !== undefined) {
+    return {
+      _tag: "Failed",
+      detail: `the runtime's warm-up before the snapshot failed:${warmUpFailure.slice(Entry.snapshotWarmUpFailed.length)}`
+    }
+  }
+  const stat = FileSystem.statSync(blob, { throwIfNoEntry: false })
+  if (code === 0 && stat !== undefined && stat.size > 0) return { _tag: "Blob", path: blob, bytes: stat.size }
+  return {
+    _tag: "Failed",
+    detail:
+      `node --experimental-sea-config ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}` +
+      (text === "" ? "" : `:\n${text}`)
+  }
+}
