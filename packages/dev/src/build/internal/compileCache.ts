@@ -14,10 +14,10 @@
  *
  * @internal
  */
-import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import * as RunChild from "./runChild.js"
 
 /** The folder of the cache, beside `index.mjs`. */
 export const directoryName = "compile-cache"
@@ -88,43 +88,30 @@ const listFiles = (root: string, directory: string): Array<{ name: string; path:
  * Fill `<directory>/compile-cache` (portable) for `<directory>/index.mjs` with `node` (the binary the zip carries),
  * started with `flags` (the ones `bootstrap` passes) in an empty environment.
  */
-export const fill = (options: {
+export const fill = async (options: {
   readonly node: string
   readonly directory: string
   readonly flags: ReadonlyArray<string>
   readonly timeoutMs: number
-}) =>
-  new Promise<Outcome>((resolve) => {
-    const { directory } = options
-    const cacheDir = Path.join(directory, directoryName)
-    FileSystem.rmSync(cacheDir, { recursive: true, force: true })
-    let output = ""
-    const child = ChildProcess.spawn(
-      options.node,
-      [...options.flags, "--input-type=module", "-e", fillScript(directory, true)],
-      { cwd: directory, env: {}, stdio: ["ignore", "pipe", "pipe"] }
-    )
-    const collect = (chunk: string) => {
-      if (output.length < 4096) output += chunk
-    }
-    child.stdout.setEncoding("utf8").on("data", collect)
-    child.stderr.setEncoding("utf8").on("data", collect)
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs)
-    child.on("error", (error) => {
-      clearTimeout(timer)
-      resolve({ _tag: "Failed", detail: `cannot run ${options.node}: ${error.message}` })
-    })
-    child.on("close", (code, signal) => {
-      clearTimeout(timer)
-      const files = FileSystem.existsSync(cacheDir) ? listFiles(directory, directoryName) : []
-      if (code === 0 && files.length > 0) return resolve({ _tag: "Filled", files })
-      FileSystem.rmSync(cacheDir, { recursive: true, force: true })
-      const firstLine = output.split("\n").find((line) => line.trim() !== "") ?? ""
-      resolve({
-        _tag: "Failed",
-        detail: `${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}${
-          files.length === 0 && code === 0 ? " without writing a cache" : ""
-        }${firstLine === "" ? "" : `: ${firstLine}`}`
-      })
-    })
-  })
+}): Promise<Outcome> => {
+  const { directory } = options
+  const cacheDir = Path.join(directory, directoryName)
+  FileSystem.rmSync(cacheDir, { recursive: true, force: true })
+  const ran = await RunChild.run(
+    options.node,
+    [...options.flags, "--input-type=module", "-e", fillScript(directory, true)],
+    { cwd: directory, env: {}, timeoutMs: options.timeoutMs, outputLimit: 4096 }
+  )
+  if (ran._tag === "NotStarted") return { _tag: "Failed", detail: ran.detail }
+  const { code, signal, output } = ran
+  const files = FileSystem.existsSync(cacheDir) ? listFiles(directory, directoryName) : []
+  if (code === 0 && files.length > 0) return { _tag: "Filled", files }
+  FileSystem.rmSync(cacheDir, { recursive: true, force: true })
+  const firstLine = output.split("\n").find((line) => line.trim() !== "") ?? ""
+  return {
+    _tag: "Failed",
+    detail: `${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}${
+      files.length === 0 && code === 0 ? " without writing a cache" : ""
+    }${firstLine === "" ? "" : `: ${firstLine}`}`
+  }
+}

@@ -8,11 +8,11 @@
  * values) and a time limit (Node takes the snapshot only once the event loop is empty: a timer, socket or server
  * opened while the modules are evaluated keeps it waiting forever).
  */
-import * as ChildProcess from "node:child_process"
 import * as FileSystem from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
 import * as Entry from "./entry.js"
+import * as RunChild from "./runChild.js"
 
 export type Outcome =
   | { readonly _tag: "Built"; readonly path: string; readonly bytes: number; readonly executable: string }
@@ -104,7 +104,10 @@ require(api)
  */
 const inject = async (executable: string, blob: string, timeoutMs: number): Promise<string | undefined> => {
   const api = createRequire(import.meta.url).resolve("postject")
-  const ran = await runChild(process.execPath, ["-e", injectScript, api, executable, blob, seaFuse], { timeoutMs })
+  const ran = await RunChild.run(process.execPath, ["-e", injectScript, api, executable, blob, seaFuse], {
+    timeoutMs,
+    outputLimit
+  })
   if (ran._tag === "NotStarted") return ran.detail
   if (ran.code === 0) return undefined
   const lines = ran.output.trim().split("\n").slice(-20).join("\n")
@@ -113,50 +116,6 @@ const inject = async (executable: string, blob: string, timeoutMs: number): Prom
     (lines === "" ? "" : `:\n${lines}`)
   )
 }
-
-/** How a child process ended, with its output (stdout and stderr, at most {@link outputLimit} characters). */
-type Ran =
-  | {
-      readonly _tag: "Ran"
-      readonly code: number | null
-      readonly signal: NodeJS.Signals | null
-      readonly output: string
-      readonly timedOut: boolean
-    }
-  | { readonly _tag: "NotStarted"; readonly detail: string }
-
-/** Run `command` to its end, killed after `timeoutMs`. */
-const runChild = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; readonly timeoutMs: number }
-): Promise<Ran> =>
-  new Promise((resolve) => {
-    const child = ChildProcess.spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    const collect = (chunk: string) => {
-      if (output.length < outputLimit) output += chunk
-    }
-    child.stdout.setEncoding("utf8").on("data", collect)
-    child.stderr.setEncoding("utf8").on("data", collect)
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill("SIGKILL")
-    }, options.timeoutMs)
-    child.on("error", (error) => {
-      clearTimeout(timer)
-      resolve({ _tag: "NotStarted", detail: `cannot run ${command}: ${error.message}` })
-    })
-    child.on("close", (code, signal) => {
-      clearTimeout(timer)
-      resolve({ _tag: "Ran", code, signal, output, timedOut })
-    })
-  })
 
 /** Build `<directory>/sea.blob` (the startup snapshot) from `<directory>/index.cjs` with `node`. */
 const buildBlob = async (options: {
@@ -170,10 +129,11 @@ const buildBlob = async (options: {
   } catch (error) {
     return { _tag: "Failed", detail: `cannot write ${Entry.seaConfigFile}: ${String(error)}` }
   }
-  const ran = await runChild(options.node, ["--experimental-sea-config", Entry.seaConfigFile], {
+  const ran = await RunChild.run(options.node, ["--experimental-sea-config", Entry.seaConfigFile], {
     cwd: options.directory,
     env: {},
-    timeoutMs: options.timeoutMs
+    timeoutMs: options.timeoutMs,
+    outputLimit
   })
   if (ran._tag === "NotStarted") return { _tag: "Failed", detail: ran.detail }
   const { code, signal, output, timedOut } = ran
